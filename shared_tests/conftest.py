@@ -1,0 +1,80 @@
+"""Shared set-up of the cumulative suite: which mini_torch is under test, and common fixtures.
+
+The suite must test the package that nox installed into the session's virtualenv. A stray folder
+named ``mini_torch`` earlier on ``sys.path`` (a student's working copy, a PYTHONPATH entry) would
+silently test the wrong code, so the run stops before collecting anything when the imported package
+does not live in this interpreter's site-packages. Set ``MINI_TORCH_ALLOW_SOURCE=1`` to test an
+editable install on purpose.
+"""
+
+from __future__ import annotations
+
+import os
+import sysconfig
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mini_torch
+
+
+def _package_dir() -> Path:
+    return Path(mini_torch.__file__).resolve().parent
+
+
+def _site_packages() -> set[Path]:
+    paths = sysconfig.get_paths()
+    return {Path(paths[key]).resolve() for key in ("purelib", "platlib")}
+
+
+def pytest_report_header(config) -> list[str]:
+    version = getattr(mini_torch, "__version__", "unknown")
+    stage = getattr(mini_torch, "STAGE", "unknown")
+    return [f"mini_torch {version} (stage {stage}) imported from {_package_dir()}"]
+
+
+def pytest_configure(config) -> None:
+    package_dir = _package_dir()
+    if os.environ.get("MINI_TORCH_ALLOW_SOURCE") != "1" and not any(
+        package_dir.is_relative_to(site) for site in _site_packages()
+    ):
+        pytest.exit(
+            f"mini_torch was imported from {package_dir}, which is not this interpreter's "
+            f"site-packages ({', '.join(map(str, sorted(_site_packages())))}). "
+            f"Another folder named "
+            f"mini_torch is shadowing the installed package (check PYTHONPATH and the current "
+            f"folder). Run the tests through nox (nox -s stageN), or set "
+            f"MINI_TORCH_ALLOW_SOURCE=1 to test an editable install on purpose.",
+            returncode=4,
+        )
+    expected = os.environ.get("MINI_TORCH_EXPECT_VERSION")
+    found = getattr(mini_torch, "__version__", None)
+    if expected and found != expected:
+        pytest.exit(
+            f"mini_torch {found} is installed, but this session tests version {expected}; "
+            f"the wrong stage was installed.",
+            returncode=4,
+        )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_global_state():
+    """Every test starts from the same seed and the float32 default, whatever ran before."""
+    mini_torch.manual_seed(0)
+    mini_torch.set_default_dtype(np.float32)
+    yield
+    mini_torch.set_default_dtype(np.float32)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A seeded generator for test data, independent of mini_torch's global one."""
+    return np.random.default_rng(12345)
+
+
+@pytest.fixture
+def float64():
+    """Run the test with float64 as mini_torch's default dtype (what gradient checks need)."""
+    with mini_torch.default_dtype(np.float64):
+        yield np.float64
