@@ -13,11 +13,12 @@ from collections.abc import Iterable
 import numpy as np
 
 
-def as_float_array(value, name: str, where: str) -> np.ndarray:
+def as_float_array(value, name: str, where: str, dtype=np.float32) -> np.ndarray:
     """Return ``value`` as a floating-point ndarray, keeping its floating dtype.
 
-    Lists and integer arrays are converted to float32 (the framework's default parameter dtype);
-    arrays that are already float16/32/64 are returned unchanged (no copy, no upcast).
+    Lists and integer arrays are converted to ``dtype`` (float32, the framework's default
+    parameter dtype, unless the caller matches another operand); arrays that are already
+    float16/32/64 are returned unchanged (no copy, no upcast).
     """
     array = np.asarray(value)
     if array.dtype == object or not (
@@ -30,7 +31,7 @@ def as_float_array(value, name: str, where: str) -> np.ndarray:
     if np.issubdtype(array.dtype, np.complexfloating):
         raise TypeError(f"{where}: {name} must be real, got dtype {array.dtype}.")
     if not np.issubdtype(array.dtype, np.floating):
-        array = array.astype(np.float32)
+        array = array.astype(dtype)
     return array
 
 

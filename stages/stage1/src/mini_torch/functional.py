@@ -82,8 +82,8 @@ def _elementwise_inputs(grad_output, x, where: str) -> tuple[np.ndarray, np.ndar
 # --------------------------------------------------------------------------------------- linear
 
 def _check_linear(x, W, where: str) -> tuple[np.ndarray, np.ndarray]:
-    x = as_float_array(x, "x", where)
     W = as_float_array(W, "W", where)
+    x = as_float_array(x, "x", where, dtype=W.dtype)  # integer inputs take the weights' dtype
     check_ndim(x, 2, "x", where, "(N, in_features)")
     check_ndim(W, 2, "W", where, "(in_features, out_features)")
     check_not_empty(x, "x", where)
@@ -117,7 +117,7 @@ def linear(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
         (2, 4)
     """
     x, W = _check_linear(x, W, "linear")
-    b = as_float_array(b, "b", "linear")
+    b = as_float_array(b, "b", "linear", dtype=W.dtype)
     out_features = W.shape[1]
     if b.shape not in ((out_features,), (1, out_features)):
         raise ValueError(
