@@ -29,10 +29,12 @@ STAGES = sorted(
     if (path / "pyproject.toml").is_file()
 )
 TEST_DEPS = ["pytest>=8", "pytest-timeout>=2.3"]
+# The stages' runtime dependencies: the consistency check imports every stage to read signatures.
+STAGE_RUNTIME_DEPS = ["numpy>=1.24", "scipy>=1.10", "matplotlib>=3.7", "numexpr>=2.8"]
 RUFF = "ruff==0.17.6"
 DEMO_OUTPUT = "demo_output"
 
-nox.options.sessions = [f"stage{stage}" for stage in STAGES] + ["lint"]
+nox.options.sessions = [f"stage{stage}" for stage in STAGES] + ["lint", "instructor"]
 nox.options.error_on_missing_interpreters = True
 
 
@@ -114,6 +116,15 @@ def lint(session: nox.Session) -> None:
     """Ruff over the whole repository."""
     session.install(RUFF)
     session.run("ruff", "check", ".")
+
+
+@nox.session
+def instructor(session: nox.Session) -> None:
+    """Install the instructor tools; run their tests, the real stage consistency check included."""
+    session.install(*TEST_DEPS, *STAGE_RUNTIME_DEPS)
+    session.install("--quiet", str(ROOT / "instructor"))
+    # From the repo root (nox runs there): the root pyproject.toml sets --import-mode=importlib.
+    session.run("pytest", "instructor/tests", *session.posargs)
 
 
 @nox.session

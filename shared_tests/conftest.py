@@ -3,8 +3,9 @@
 The suite must test the package that nox installed into the session's virtualenv. A stray folder
 named ``mini_torch`` earlier on ``sys.path`` (a student's working copy, a PYTHONPATH entry) would
 silently test the wrong code, so the run stops before collecting anything when the imported package
-does not live in this interpreter's site-packages. Set ``MINI_TORCH_ALLOW_SOURCE=1`` to test an
-editable install on purpose.
+does not live in this interpreter's site-packages (or in ``MINI_TORCH_EXPECT_PATH``, where a
+grader installs a submission). Set ``MINI_TORCH_ALLOW_SOURCE=1`` to test an editable install on
+purpose.
 """
 
 from __future__ import annotations
@@ -34,14 +35,21 @@ def pytest_report_header(config) -> list[str]:
     return [f"mini_torch {version} (stage {stage}) imported from {_package_dir()}"]
 
 
+def _allowed_locations() -> set[Path]:
+    """Where the package under test may live: site-packages, or where a grader installed it."""
+    expected = os.environ.get("MINI_TORCH_EXPECT_PATH")
+    return {Path(expected).resolve()} if expected else _site_packages()
+
+
 def pytest_configure(config) -> None:
     package_dir = _package_dir()
+    allowed = _allowed_locations()
     if os.environ.get("MINI_TORCH_ALLOW_SOURCE") != "1" and not any(
-        package_dir.is_relative_to(site) for site in _site_packages()
+        package_dir.is_relative_to(location) for location in allowed
     ):
         pytest.exit(
-            f"mini_torch was imported from {package_dir}, which is not this interpreter's "
-            f"site-packages ({', '.join(map(str, sorted(_site_packages())))}). "
+            f"mini_torch was imported from {package_dir}, which is not where the package under "
+            f"test is installed ({', '.join(map(str, sorted(allowed)))}). "
             f"Another folder named "
             f"mini_torch is shadowing the installed package (check PYTHONPATH and the current "
             f"folder). Run the tests through nox (nox -s stageN), or set "
