@@ -12,14 +12,18 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from mini_torch import init
 
-def as_float_array(value, name: str, where: str, dtype=np.float32) -> np.ndarray:
+
+def as_float_array(value, name: str, where: str, dtype=None) -> np.ndarray:
     """Return ``value`` as a floating-point ndarray, keeping its floating dtype.
 
-    Lists and integer arrays are converted to ``dtype`` (float32, the framework's default
-    parameter dtype, unless the caller matches another operand); arrays that are already
-    float16/32/64 are returned unchanged (no copy, no upcast).
+    Arrays that are already float16/32/64 are returned unchanged (no copy, no upcast). Lists and
+    integer arrays are converted to ``dtype``, by default the framework's default dtype
+    (float32 unless ``mini_torch.set_default_dtype`` changed it).
     """
+    if type(value) is np.ndarray and value.dtype.kind == "f":
+        return value  # the common case, checked first because it runs on every op
     array = np.asarray(value)
     if array.dtype == object or not (
         np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
@@ -31,7 +35,7 @@ def as_float_array(value, name: str, where: str, dtype=np.float32) -> np.ndarray
     if np.issubdtype(array.dtype, np.complexfloating):
         raise TypeError(f"{where}: {name} must be real, got dtype {array.dtype}.")
     if not np.issubdtype(array.dtype, np.floating):
-        array = array.astype(dtype)
+        array = array.astype(dtype if dtype is not None else init.get_default_dtype())
     return array
 
 

@@ -145,13 +145,14 @@ def linear_backward(grad_output: np.ndarray, x: np.ndarray,
         - Output: ``grad_x (N, in)``, ``grad_W (in, out)``, ``grad_b (1, out)``
     """
     x, W = _check_linear(x, W, "linear_backward")
-    grad_output = as_float_array(grad_output, "grad_output", "linear_backward")
+    grad_output = as_float_array(grad_output, "grad_output", "linear_backward", dtype=W.dtype)
     expected = (x.shape[0], W.shape[1])
     if grad_output.shape != expected:
         raise ValueError(
             f"linear_backward: grad_output must have the forward output's shape {expected} "
             f"(N from x, out from W), got {grad_output.shape}."
         )
+    check_same_dtype(grad_output, W, "grad_output", "W", "linear_backward")
     # BEGIN SOLUTION
     grad_x = grad_output @ W.T  # dL/dx = dL/dy @ W^T            (N, out) @ (out, in)
     grad_W = x.T @ grad_output  # dL/dW = x^T @ dL/dy            (in, N) @ (N, out)

@@ -1,0 +1,19 @@
+"""Layers and models: ``import mini_torch.nn as nn``."""
+
+from mini_torch.nn.activation import GELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from mini_torch.nn.container import Sequential
+from mini_torch.nn.linear import Linear
+from mini_torch.nn.module import Module
+
+__all__ = [
+    "GELU",
+    "Activation",
+    "Identity",
+    "LeakyReLU",
+    "Linear",
+    "Module",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
+]
