@@ -23,24 +23,20 @@ import numpy as np
 import pytest
 from matplotlib import image
 
-import mini_torch
-
-REPO = Path(__file__).resolve().parents[2]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SPIRALS_EPOCHS, SPIRALS_MIN_ACCURACY = 300, 95.0
 SINE_EPOCHS, SINE_MAX_MSE = 2000, 0.05
 
 
-def examples_dir() -> Path:
-    source = os.environ.get("MINI_TORCH_SOURCE")
-    if source:
-        return Path(source) / "examples"
-    return REPO / "stages" / f"stage{mini_torch.STAGE}" / "examples"
+@pytest.fixture(scope="session")
+def examples(stage_examples) -> Path:
+    """The folder of the stage-1 examples (see ``stage_examples`` in conftest.py)."""
+    return stage_examples(1)
 
 
-def run_example(name: str, epochs: int, out: Path, cwd: Path) -> str:
+def run_example(folder: Path, name: str, epochs: int, out: Path, cwd: Path) -> str:
     """Run ``examples/<name>`` with this interpreter; return its stdout (fail on an error)."""
-    script = examples_dir() / name
+    script = folder / name
     assert script.is_file(), f"missing example {script}"
     env = {**os.environ, "MPLBACKEND": "Agg"}
     completed = subprocess.run(
@@ -75,17 +71,17 @@ def assert_real_pngs(folder: Path, at_least: int) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def spirals_run(tmp_path_factory) -> tuple[str, Path]:
+def spirals_run(tmp_path_factory, examples) -> tuple[str, Path]:
     work = tmp_path_factory.mktemp("spirals")
     out = work / "plots"
-    return run_example("train_spirals.py", SPIRALS_EPOCHS, out, cwd=work), out
+    return run_example(examples, "train_spirals.py", SPIRALS_EPOCHS, out, cwd=work), out
 
 
 @pytest.fixture(scope="module")
-def sine_run(tmp_path_factory) -> tuple[str, Path]:
+def sine_run(tmp_path_factory, examples) -> tuple[str, Path]:
     work = tmp_path_factory.mktemp("sine")
     out = work / "plots"
-    return run_example("train_sine.py", SINE_EPOCHS, out, cwd=work), out
+    return run_example(examples, "train_sine.py", SINE_EPOCHS, out, cwd=work), out
 
 
 def test_train_spirals_reaches_95_percent_train_accuracy(spirals_run):

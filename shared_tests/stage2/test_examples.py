@@ -13,7 +13,6 @@ or in ``stages/stage{mini_torch.STAGE}/examples`` of this repository when it is 
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 import subprocess
 import sys
@@ -23,11 +22,9 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-import mini_torch
 from mini_torch import functional as F
 from mini_torch.nn import GELU, Linear, ReLU, Sequential, Tanh
 
-REPO = Path(__file__).resolve().parents[2]
 FINAL_LINE = re.compile(r"final train accuracy: (\d+\.\d{2})%")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -37,44 +34,40 @@ EPOCHS = {"relu": 300, "gelu": 600, "tanh": 400}
 ACCURACY_BAR = 95.0
 
 
-def _examples_dir() -> Path:
-    source = os.environ.get("MINI_TORCH_SOURCE")
-    if source:
-        return Path(source) / "examples"
-    return REPO / "stages" / f"stage{mini_torch.STAGE}" / "examples"
+@pytest.fixture(scope="session")
+def script(stage_examples) -> Path:
+    """Stage 2's train_spirals.py: the package's own in stage 2, the reference one later."""
+    return stage_examples(2) / "train_spirals.py"
 
 
-SCRIPT = _examples_dir() / "train_spirals.py"
-
-
-def _run(*args: str, out: Path) -> subprocess.CompletedProcess:
+def _run(script: Path, *args: str, out: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(SCRIPT), *args, "--out", str(out)],
+        [sys.executable, str(script), *args, "--out", str(out)],
         capture_output=True, text=True, timeout=120, cwd=out,
     )
 
 
-def _load_example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("stage2_train_spirals", SCRIPT)
+def _load_example(script: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("stage2_train_spirals", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 @pytest.fixture(scope="module", params=sorted(EPOCHS))
-def finished_run(request, tmp_path_factory):
+def finished_run(request, tmp_path_factory, script):
     """One training run per activation, shared by the tests that read its output."""
     activation = request.param
     out = tmp_path_factory.mktemp(f"spirals_{activation}")
-    result = _run("--activation", activation, "--epochs", str(EPOCHS[activation]),
+    result = _run(script, "--activation", activation, "--epochs", str(EPOCHS[activation]),
                   "--seed", "0", out=out)
     return activation, out, result
 
 
 # ------------------------------------------------------------------------------- running it
 
-def test_example_script_exists():
-    assert SCRIPT.is_file(), f"missing {SCRIPT}"
+def test_example_script_exists(script):
+    assert script.is_file(), f"missing {script}"
 
 
 def test_example_runs_without_error(finished_run):
@@ -109,8 +102,8 @@ def test_example_writes_png_plots_into_out(finished_run):
         assert png.read_bytes()[:8] == PNG_SIGNATURE, png
 
 
-def test_example_rejects_an_unknown_activation(tmp_path):
-    result = _run("--activation", "softplus", "--epochs", "1", out=tmp_path)
+def test_example_rejects_an_unknown_activation(tmp_path, script):
+    result = _run(script, "--activation", "softplus", "--epochs", "1", out=tmp_path)
     assert result.returncode != 0
     assert "activation" in result.stderr
 
@@ -118,25 +111,25 @@ def test_example_rejects_an_unknown_activation(tmp_path):
 # ---------------------------------------------------------------- its solution functions
 
 @pytest.mark.parametrize("flag, layer_type", [("relu", ReLU), ("gelu", GELU), ("tanh", Tanh)])
-def test_example_build_model_is_linear_activation_linear(flag, layer_type):
-    model = _load_example().build_model(16, flag)
+def test_example_build_model_is_linear_activation_linear(flag, layer_type, script):
+    model = _load_example(script).build_model(16, flag)
     assert isinstance(model, Sequential)
     assert [type(m) for m in model] == [Linear, layer_type, Linear]
     assert (model[0].input_dim, model[0].output_dim) == (2, 16)
     assert (model[2].input_dim, model[2].output_dim) == (16, 3)
 
 
-def _step_setup(rng):
-    example = _load_example()
+def _step_setup(rng, script):
+    example = _load_example(script)
     model = example.build_model(8, "tanh")
     X = rng.standard_normal((12, 2)).astype(np.float32)
     y = rng.integers(0, 3, size=12)
     return example, model, X, y
 
 
-def test_example_train_step_is_one_gradient_descent_step(rng):
+def test_example_train_step_is_one_gradient_descent_step(rng, script):
     """Expected: the same forward / backward written with F, then p - lr * dL/dp."""
-    example, model, X, y = _step_setup(rng)
+    example, model, X, y = _step_setup(rng, script)
     lr = 0.5
     first, second = model[0], model[2]
     h_pre = F.linear(X, first.W, first.b)
@@ -156,21 +149,21 @@ def test_example_train_step_is_one_gradient_descent_step(rng):
         np.testing.assert_allclose(param, want, rtol=1e-5, atol=1e-6)
 
 
-def test_example_train_step_updates_the_parameters_in_place(rng):
-    example, model, X, y = _step_setup(rng)
+def test_example_train_step_updates_the_parameters_in_place(rng, script):
+    example, model, X, y = _step_setup(rng, script)
     before = model.parameters()
     example.train_step(model, X, y, 0.5)
     assert all(a is b for a, b in zip(model.parameters(), before))
 
 
-def test_example_train_step_leaves_the_gradients_zeroed(rng):
-    example, model, X, y = _step_setup(rng)
+def test_example_train_step_leaves_the_gradients_zeroed(rng, script):
+    example, model, X, y = _step_setup(rng, script)
     example.train_step(model, X, y, 0.5)
     for grad in model.grads():
         np.testing.assert_array_equal(grad, np.zeros_like(grad))
 
 
-def test_example_train_steps_lower_the_loss(rng):
-    example, model, X, y = _step_setup(rng)
+def test_example_train_steps_lower_the_loss(rng, script):
+    example, model, X, y = _step_setup(rng, script)
     losses = [example.train_step(model, X, y, 0.5) for _ in range(20)]
     assert losses[-1] < losses[0]

@@ -1,0 +1,55 @@
+"""Mini-Torch, stage 3: loss objects.
+
+Stages 1-2 (:mod:`mini_torch.functional`, :mod:`mini_torch.init`, :mod:`mini_torch.datasets`,
+:mod:`mini_torch.viz`, :mod:`mini_torch.testing`, the modules of :mod:`mini_torch.nn`) plus the
+losses ``Loss``, ``MSELoss``, ``CrossEntropyLoss`` and ``BCEWithLogitsLoss`` in ``mini_torch.nn``.
+"""
+
+from mini_torch import datasets, functional, init, nn, testing
+from mini_torch.init import default_dtype, get_default_dtype, manual_seed, set_default_dtype
+from mini_torch.nn import (
+    GELU,
+    Activation,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    Identity,
+    LeakyReLU,
+    Linear,
+    Loss,
+    Module,
+    MSELoss,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Tanh,
+)
+
+__version__ = "0.3.0"
+STAGE = 3
+
+__all__ = [
+    "GELU",
+    "STAGE",
+    "Activation",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "Identity",
+    "LeakyReLU",
+    "Linear",
+    "Loss",
+    "MSELoss",
+    "Module",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
+    "datasets",
+    "default_dtype",
+    "functional",
+    "get_default_dtype",
+    "init",
+    "manual_seed",
+    "nn",
+    "set_default_dtype",
+    "testing",
+]
