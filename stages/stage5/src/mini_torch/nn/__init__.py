@@ -1,0 +1,24 @@
+"""Layers, models and losses: ``import mini_torch.nn as nn``."""
+
+from mini_torch.nn.activation import GELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from mini_torch.nn.container import Sequential
+from mini_torch.nn.linear import Linear
+from mini_torch.nn.loss import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
+from mini_torch.nn.module import Module
+
+__all__ = [
+    "GELU",
+    "Activation",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "Identity",
+    "LeakyReLU",
+    "Linear",
+    "Loss",
+    "MSELoss",
+    "Module",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
+]

@@ -1,0 +1,111 @@
+"""Adam and AdamW: adaptive moment estimation, with coupled (L2) or decoupled weight decay."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mini_torch.optim.optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    r"""Adam, with the update rule of ``torch.optim.Adam``.
+
+    For each parameter ``p`` with gradient ``g``, at step ``t = 1, 2, ...``::
+
+        g = g + weight_decay * p                 # L2 penalty, if weight_decay != 0
+        m = beta1 * m + (1 - beta1) * g          # first moment
+        v = beta2 * v + (1 - beta2) * g^2        # second moment
+        m_hat = m / (1 - beta1^t)                # bias corrections
+        if amsgrad:
+            v_max = max(v_max, v)
+            v_hat = v_max / (1 - beta2^t)
+        else:
+            v_hat = v / (1 - beta2^t)
+        p = p - lr * m_hat / (sqrt(v_hat) + eps)
+
+    Args:
+        modules: the modules to optimise (a list, or one module).
+        lr: learning rate (default 1e-3).
+        betas: ``(beta1, beta2)``, decay rates of the two moments (default ``(0.9, 0.999)``).
+        eps: added to the denominator (default 1e-8).
+        weight_decay: L2 penalty added to the gradient (default 0).
+        amsgrad: use the running maximum of the second moment (default False).
+    """
+
+    def __init__(self, modules, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False) -> None:
+        super().__init__(modules, lr)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"{type(self).__name__}: betas must be a pair, got {betas!r}.")
+        self._check_range("beta1 (betas[0])", betas[0], 0.0, 1.0, high_inclusive=False)
+        self._check_range("beta2 (betas[1])", betas[1], 0.0, 1.0, high_inclusive=False)
+        self._check_range("eps", eps)
+        self._check_range("weight_decay", weight_decay)
+        self.betas = betas
+        self.eps = eps
+        self.weight_decay = weight_decay
+        self.amsgrad = amsgrad
+
+    def _apply_weight_decay(self, param: np.ndarray, grad: np.ndarray, lr: float) -> np.ndarray:
+        """Adam's weight decay is an L2 penalty: it is added to the gradient."""
+        # BEGIN SOLUTION
+        weight_decay = float(self.weight_decay)
+        return grad + weight_decay * param if weight_decay != 0 else grad
+        # END SOLUTION
+
+    def step(self) -> None:
+        lr, eps = float(self.lr), float(self.eps)
+        beta1, beta2 = float(self.betas[0]), float(self.betas[1])
+        for param, grad in self._parameters_and_grads():
+            state = self._state_for(param)
+            if "step" not in state:
+                state["step"] = 0
+                state["exp_avg"] = np.zeros_like(param)
+                state["exp_avg_sq"] = np.zeros_like(param)
+                if self.amsgrad:
+                    state["max_exp_avg_sq"] = np.zeros_like(param)
+            state["step"] += 1
+            t = state["step"]
+            grad = self._apply_weight_decay(param, grad, lr)
+            # BEGIN SOLUTION
+            m, v = state["exp_avg"], state["exp_avg_sq"]
+            m *= beta1                      # the moments are updated in place
+            m += (1.0 - beta1) * grad
+            v *= beta2
+            v += (1.0 - beta2) * grad * grad
+            m_hat = m / (1.0 - beta1**t)
+            if self.amsgrad:
+                np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+                v = state["max_exp_avg_sq"]
+            v_hat = v / (1.0 - beta2**t)
+            param -= lr * m_hat / (np.sqrt(v_hat) + eps)
+            # END SOLUTION
+
+    def extra_repr(self) -> str:
+        return (f"lr={self.lr}, betas={self.betas}, eps={self.eps}, "
+                f"weight_decay={self.weight_decay}, amsgrad={self.amsgrad}")
+
+
+class AdamW(Adam):
+    r"""AdamW: Adam with decoupled weight decay, as ``torch.optim.AdamW``.
+
+    The decay shrinks the parameter directly instead of entering the gradient (and so the
+    moments)::
+
+        p = p - lr * weight_decay * p            # decoupled decay, before the Adam step
+        ... then Adam's update with the raw gradient g
+
+    Args:
+        The same as :class:`Adam`, but ``weight_decay`` defaults to 1e-2.
+    """
+
+    def __init__(self, modules, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False) -> None:
+        super().__init__(modules, lr, betas, eps, weight_decay, amsgrad)
+
+    def _apply_weight_decay(self, param: np.ndarray, grad: np.ndarray, lr: float) -> np.ndarray:
+        """AdamW's weight decay shrinks the parameter and leaves the gradient alone."""
+        # BEGIN SOLUTION
+        param *= 1.0 - lr * float(self.weight_decay)
+        return grad
+        # END SOLUTION
