@@ -8,6 +8,7 @@
                              the same tests against a student's package folder (or a zip of it)
     nox -s demo              the main job: train the demo model and write its plots
     nox -s lint              ruff
+    nox -s bench             benchmarks (ratios to plain numpy), not part of the default run
 
 A session ``stageN`` exists for every folder ``stages/stageN`` that holds a ``pyproject.toml``.
 Everything after ``--`` other than ``--submission PATH`` goes to pytest unchanged.
@@ -138,3 +139,10 @@ def demo(session: nox.Session) -> None:
     if not script.is_file():  # before stage 5 exists, the stage-1 spirals are the demo
         script = ROOT / "stages" / "stage1" / "examples" / "train_spirals.py"
     session.run("python", str(script), "--out", str(output), *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks of stage 5: a table of ratios measured in one process, also written as JSON."""
+    session.install("--quiet", str(ROOT / "stages" / f"stage{max(STAGES)}"))
+    session.run("python", "instructor/benchmarks/run_benchmarks.py", *session.posargs)

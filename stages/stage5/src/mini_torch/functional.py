@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+import numexpr
 import numpy as np
 from scipy import special
 
@@ -59,6 +60,14 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _GELU_CUBIC = 0.044715
+
+# numexpr evaluates an element-wise expression in one multi-threaded pass, with no temporary
+# arrays, but it only beats numpy's own vectorised loops on large arrays and only for some ops.
+# Measured by instructor/benchmarks (see docs/performance.md): it wins for the sigmoid pair from
+# about 4 M elements and loses for tanh and both GELU forms at every size, so only the sigmoid
+# pair uses it, and only from this size on. Its expressions use integer constants only, which
+# keep float32 inputs float32 (a Python float constant would make numexpr compute in float64).
+_NUMEXPR_MIN_SIZE = 1 << 22
 
 
 # --------------------------------------------------------------------------- validation helpers
@@ -126,7 +135,9 @@ def linear(x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
         )
     check_same_dtype(x, b, "x", "b", "linear")
     # BEGIN SOLUTION
-    return x @ W + b
+    y = x @ W
+    y += b  # in place: adding the bias needs no second (N, out) array
+    return y
     # END SOLUTION
 
 
@@ -213,6 +224,8 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
         Input: any shape. Output: same shape, values in ``[0, 1]``.
     """
     x = as_float_array(x, "x", "sigmoid")
+    if x.size >= _NUMEXPR_MIN_SIZE:
+        return numexpr.evaluate("1 / (1 + exp(-x))", local_dict={"x": x})
     # BEGIN SOLUTION
     return special.expit(x)
     # END SOLUTION
@@ -221,6 +234,9 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
 def sigmoid_backward(grad_output: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Gradient of :func:`sigmoid`: ``s * (1 - s)`` with ``s = sigmoid(x)``."""
     grad_output, x = _elementwise_inputs(grad_output, x, "sigmoid_backward")
+    if x.size >= _NUMEXPR_MIN_SIZE:
+        s = sigmoid(x)
+        return numexpr.evaluate("g * s * (1 - s)", local_dict={"g": grad_output, "s": s})
     # BEGIN SOLUTION
     s = special.expit(x)
     return grad_output * s * (1.0 - s)  # dL/dx = dL/dy * s (1 - s)

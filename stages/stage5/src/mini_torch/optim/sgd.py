@@ -60,7 +60,7 @@ class SGD(Optimizer):
                     buffer = state["momentum_buffer"] = grad.copy()
                 else:
                     buffer *= momentum                      # in place: no new array per step
-                    buffer += (1.0 - dampening) * grad
+                    buffer += grad if dampening == 0 else (1.0 - dampening) * grad
                 grad = grad + momentum * buffer if self.nesterov else buffer
             param -= lr * grad  # in place, so the model sees the update
             # END SOLUTION
