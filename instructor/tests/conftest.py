@@ -1,12 +1,17 @@
-"""Fake Mini-Torch repositories for the instructor tool tests.
+"""Fake Mini-Torch repositories and fixture submissions for the instructor tool tests.
 
 A fake repository has the real layout (``noxfile.py``, ``stages/stageN/src/mini_torch``) filled with
 a few tiny pure-Python modules, so the tests need no numpy and run fast. Stage 2 carries every
 file of stage 1 unchanged, re-exports one more name in its ``__init__.py`` and adds ``layers.py``.
+
+Fixture submissions (:func:`make_submission`) are copies of the real reference ``stages/stage3``
+with one thing changed: a wrong backward, a syntax error, an endless loop, a prohibited import,
+or tampering with the grader.
 """
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +19,10 @@ from pathlib import Path
 import pytest
 
 from instructor.cli import main
+from instructor.solutions import enclosing_names, find_regions
+
+#: The monorepo these tests live in: instructor/tests/conftest.py -> two folders up.
+REAL_REPO = Path(__file__).resolve().parents[2]
 
 
 def source(text: str) -> str:
@@ -192,3 +201,96 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str,
         return code, captured.out, captured.err
 
     return run
+
+
+# --- fixture submissions ---------------------------------------------------------------------
+
+#: Every kind of fixture submission :func:`make_submission` builds.
+SUBMISSION_KINDS = (
+    "correct", "broken_backward", "import_error", "infinite_loop", "prohibited_import",
+    "tampering",
+)
+
+# The body a kind puts in place of one solution region: (file, qualified name, new body).
+_REPLACED_BODIES = {
+    # relu_backward that forgets the mask: the gradient flows where the input was negative.
+    "broken_backward": ("functional.py", "relu_backward", "return grad_output.copy()"),
+    # MSELoss.backward that never returns.
+    "infinite_loop": ("nn/loss.py", "MSELoss.backward", "while True:\n    pass"),
+}
+
+_TAMPERING_CONFTEST = source(
+    """
+    import pytest
+
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(item, call):
+        outcome = yield
+        outcome.get_result().outcome = "passed"  # every test "passes"
+    """
+)
+
+
+def replace_region(path: Path, qualified_name: str, body: str) -> None:
+    """Replace the solution region of ``qualified_name`` in ``path`` by ``body``."""
+    text = path.read_text()
+    names = enclosing_names(text)
+    regions = [r for r in find_regions(text) if names.get(r.begin) == qualified_name]
+    assert len(regions) == 1, f"no single solution region for {qualified_name} in {path}"
+    region = regions[0]
+    lines = text.splitlines(keepends=True)
+    new_body = "".join(f"{region.indent}{line}\n" for line in body.splitlines())
+    path.write_text("".join(lines[: region.begin - 1]) + new_body + "".join(lines[region.end :]))
+
+
+def make_submission(kind: str, folder: Path) -> Path:
+    """Write a fixture submission of ``kind`` (see :data:`SUBMISSION_KINDS`) at ``folder``."""
+    shutil.copytree(REAL_REPO / "stages" / "stage3", folder,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    package = folder / "src" / "mini_torch"
+    if kind in _REPLACED_BODIES:
+        relative, name, body = _REPLACED_BODIES[kind]
+        replace_region(package / relative, name, body)
+    elif kind == "import_error":
+        loss = package / "nn" / "loss.py"
+        loss.write_text(loss.read_text() + "\n\ndef unfinished(:\n    pass\n")
+    elif kind == "prohibited_import":
+        # Inside a function that nothing calls: only a static scan can see it.
+        loss = package / "nn" / "loss.py"
+        loss.write_text(loss.read_text() + "\n\ndef _check_with_torch():\n    import torch\n"
+                        "    return torch\n")
+    elif kind == "tampering":
+        # The package under src/ has the wrong relu_backward; everything around it tries to make
+        # the grader test something else or believe every test passed.
+        replace_region(package / "functional.py", *_REPLACED_BODIES["broken_backward"][1:])
+        (folder / "conftest.py").write_text(_TAMPERING_CONFTEST)
+        (folder / "pytest.ini").write_text("[pytest]\naddopts = -p no:terminal -k nothing\n")
+        (folder / "sitecustomize.py").write_text("raise SystemExit('sitecustomize ran')\n")
+        (folder / "src" / "sitecustomize.py").write_text("raise SystemExit('src/sitecustomize')\n")
+        (folder / "tests").mkdir()
+        (folder / "tests" / "test_everything.py").write_text("def test_ok():\n    pass\n")
+        # A correct mini_torch beside src/: graded instead of src/, it would score full marks.
+        shutil.copytree(REAL_REPO / "stages" / "stage3" / "src" / "mini_torch",
+                        folder / "mini_torch", ignore=shutil.ignore_patterns("__pycache__"))
+        pyproject = folder / "pyproject.toml"
+        pyproject.write_text(
+            pyproject.read_text()
+            + '\n[tool.hatch.build.targets.wheel.force-include]\n'
+            + '"src/sitecustomize.py" = "sitecustomize.py"\n'
+        )
+    elif kind != "correct":
+        raise ValueError(f"unknown submission kind {kind!r}; expected one of {SUBMISSION_KINDS}")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def real_repo() -> Path:
+    """The monorepo holding these tests."""
+    return REAL_REPO
+
+
+@pytest.fixture(scope="session")
+def submission_factory() -> Callable[[str, Path], Path]:
+    """``submission_factory(kind, folder)``: write a fixture submission (see SUBMISSION_KINDS)."""
+    return make_submission

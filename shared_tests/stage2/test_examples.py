@@ -64,6 +64,13 @@ def finished_run(request, tmp_path_factory, script):
     return activation, out, result
 
 
+def _stdout(finished_run) -> str:
+    """The run's output; a crashed run fails here, showing the script's own error."""
+    activation, _, result = finished_run
+    assert result.returncode == 0, f"--activation {activation} failed:\n{result.stderr}"
+    return result.stdout
+
+
 # ------------------------------------------------------------------------------- running it
 
 def test_example_script_exists(script):
@@ -76,25 +83,24 @@ def test_example_runs_without_error(finished_run):
 
 
 def test_example_ends_with_the_final_accuracy_line(finished_run):
-    _, _, result = finished_run
-    last_line = result.stdout.strip().splitlines()[-1]
+    last_line = _stdout(finished_run).strip().splitlines()[-1]
     assert FINAL_LINE.fullmatch(last_line), last_line
 
 
 def test_example_reaches_the_accuracy_bar(finished_run):
-    activation, _, result = finished_run
-    accuracy = float(FINAL_LINE.search(result.stdout).group(1))
+    activation = finished_run[0]
+    accuracy = float(FINAL_LINE.search(_stdout(finished_run)).group(1))
     assert accuracy >= ACCURACY_BAR, (
         f"--activation {activation}, {EPOCHS[activation]} epochs: {accuracy}% < {ACCURACY_BAR}%"
     )
 
 
 def test_example_prints_progress_before_the_result(finished_run):
-    _, _, result = finished_run
-    assert len(re.findall(r"(?i)epoch\s+\d+", result.stdout)) >= 2
+    assert len(re.findall(r"(?i)epoch\s+\d+", _stdout(finished_run))) >= 2
 
 
 def test_example_writes_png_plots_into_out(finished_run):
+    _stdout(finished_run)
     _, out, _ = finished_run
     pngs = sorted(out.glob("*.png"))
     assert len(pngs) >= 2, f"expected a loss curve and a decision boundary in {out}"

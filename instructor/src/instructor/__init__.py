@@ -5,6 +5,14 @@ Run them as ``mini-torch-instructor <command>`` or ``python -m instructor <comma
 - ``check``: every file a stage carries forward is byte-identical in the next stage, and every
   public name keeps its signature (:mod:`instructor.consistency`).
 - ``carry``: copy a file (or every file) of a stage into the later stages (:mod:`instructor.carry`).
+- ``release``: the student release of a stage, its new solutions replaced by stubs
+  (:mod:`instructor.release`, :mod:`instructor.solutions`).
+- ``grade``: grade submissions, each in its own sandbox, into a gradebook, feedback and Gradescope
+  results (:mod:`instructor.grading`, :mod:`instructor.reports`, :mod:`instructor.weights`).
+- ``autograder``: a Gradescope autograder zip that grades the same way
+  (:mod:`instructor.autograder`, :mod:`instructor.kit`).
+
+The instructor guide, ``docs/instructor.md``, walks through a term with these commands.
 """
 
 __version__ = "0.1.0"

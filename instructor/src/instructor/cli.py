@@ -5,21 +5,35 @@ options and sets ``handler`` to the function that runs it. A handler takes the p
 returns the exit status. To add a command, write both functions and list the first in
 :data:`COMMANDS`.
 
-Exit status: 0 success, 1 the check found problems, 2 the command was called wrongly (bad path, no
-repository, unknown option).
+Exit status: 0 success, 1 the check found problems (or a release met malformed solution markers),
+2 the command was called wrongly (bad path, no repository, unknown option). ``grade`` exits with 0
+once every submission is graded, whatever the scores.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from instructor import __version__
+from instructor.autograder import build_autograder
 from instructor.carry import carry_all, carry_paths
 from instructor.consistency import check_repo
+from instructor.grading import (
+    GradeOptions,
+    SubmissionResult,
+    check_grader_environment,
+    grade_batch,
+)
+from instructor.kit import build_kit, load_kit
+from instructor.release import write_release
 from instructor.repo import InstructorError, resolve_root
+from instructor.reports import score_line, write_gradescope, write_reports
+from instructor.solutions import MarkerError
+from instructor.weights import load_weights
 
 PROG = "mini-torch-instructor"
 
@@ -116,12 +130,193 @@ def run_carry(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- release -----------------------------------------------------------------------------------
+
+
+def add_release_command(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``release --stage N --out DIR [--root REPO] [--solutions] [--force]``."""
+    parser = subparsers.add_parser(
+        "release",
+        help="write the student release of a stage",
+        description="Write DIR/stages/stageN (the package, with the solutions stage N adds "
+        "replaced by NotImplementedError stubs; earlier stages' code stays solved), "
+        "DIR/shared_tests (the public tests of stages 1..N), DIR/docs/stageN.md, a README, "
+        "a noxfile and the pytest configuration. Unbalanced or nested solution markers abort "
+        "the release, naming the file and line. Other stages already in DIR are kept.",
+    )
+    _add_root_option(parser)
+    parser.add_argument("--stage", type=int, required=True, metavar="N")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR")
+    parser.add_argument(
+        "--solutions", action="store_true",
+        help="keep the solutions (an answer key with the release's layout)",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="replace DIR/stages/stageN if it exists"
+    )
+    parser.set_defaults(handler=run_release)
+
+
+def run_release(args: argparse.Namespace) -> int:
+    """Write the release and print what the student has to implement."""
+    report = write_release(
+        resolve_root(args.root), args.stage, args.out,
+        include_solutions=args.solutions, overwrite=args.force,
+    )
+    for stub in report.stubs:
+        print(f"stub: {stub.path}: {stub.name}")
+    for warning in report.warnings:
+        print(f"warning: {warning}")
+    print(report.summary())
+    return EXIT_OK
+
+
+# --- grade -------------------------------------------------------------------------------------
+
+
+def _add_grading_options(parser: argparse.ArgumentParser) -> None:
+    """The options ``grade`` and ``autograder`` share."""
+    parser.add_argument(
+        "--weights", type=Path, metavar="FILE",
+        help='JSON object {"fnmatch pattern of test ids": points}; first match wins; default 1',
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, metavar="S",
+        help="seconds one test may run before it is stopped and scores 0 (default 30)",
+    )
+    parser.add_argument(
+        "--submission-timeout", type=float, default=600.0, metavar="S",
+        help="seconds the whole test run of one submission may take (default 600)",
+    )
+    parser.add_argument(
+        "--select", action="append", default=[], metavar="PATTERN",
+        help="grade only the tests whose node id matches this fnmatch pattern (repeatable)",
+    )
+    parser.add_argument(
+        "--no-hidden", action="store_true",
+        help="leave out instructor/hidden_tests/stageN",
+    )
+
+
+def add_grade_command(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``grade --stage N [options] SUBMISSION...``."""
+    parser = subparsers.add_parser(
+        "grade",
+        help="grade student submissions (folders or zips) with the cumulative and hidden tests",
+        description="Run shared_tests/stage1..N plus instructor/hidden_tests/stageN against each "
+        "submission, each installed in its own sandbox and run in its own process from the "
+        "grader's copy of the tests. Writes OUT/gradebook.csv, OUT/feedback/<student>.txt and "
+        "OUT/results/<student>/results.json (Gradescope).",
+    )
+    _add_root_option(parser)
+    parser.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION",
+                        help="a student's package folder (or any folder holding it), or a zip")
+    parser.add_argument("--stage", type=int, metavar="N",
+                        help="the stage to grade (required unless --kit is given)")
+    parser.add_argument("--out", type=Path, metavar="DIR",
+                        help="where the reports go (default: grades/stageN)")
+    parser.add_argument("--jobs", type=int, default=2, metavar="J",
+                        help="submissions graded side by side (default 2)")
+    parser.add_argument("--kit", type=Path, metavar="KIT",
+                        help="a prepared grading kit (what the autograder zip ships) instead of "
+                        "the repository's tests")
+    parser.add_argument("--gradescope-results", type=Path, metavar="FILE",
+                        help="also write the Gradescope results.json of the (single) submission "
+                        "to FILE")
+    parser.add_argument("--keep-workdirs", action="store_true",
+                        help="keep each submission's sandbox folder, to debug the grader")
+    _add_grading_options(parser)
+    parser.set_defaults(handler=run_grade, parser=parser)
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    """Grade every submission, print one line each, write the reports."""
+    if args.gradescope_results is not None and len(args.submissions) != 1:
+        args.parser.error("--gradescope-results takes exactly one SUBMISSION")
+    if args.kit is None and args.stage is None:
+        args.parser.error("give --stage N (or --kit KIT)")
+    if args.jobs < 1 or args.timeout <= 0 or args.submission_timeout <= 0:
+        args.parser.error("--jobs must be >= 1, --timeout and --submission-timeout > 0 seconds")
+    missing = [str(path) for path in args.submissions if not path.exists()]
+    if missing:
+        raise InstructorError(f"no such submission: {', '.join(missing)}")
+    check_grader_environment()
+    options = GradeOptions(timeout=args.timeout, submission_timeout=args.submission_timeout,
+                           keep=args.keep_workdirs)
+    with tempfile.TemporaryDirectory(prefix="mini-torch-kit-") as scratch:
+        if args.kit is not None:
+            kit = load_kit(args.kit)
+            if args.stage is not None and args.stage != kit.stage:
+                raise InstructorError(f"--stage {args.stage}, but the kit is for stage {kit.stage}")
+            if args.select:
+                raise InstructorError("--select goes with building a kit, not with --kit")
+            default_weights = kit.weights_file if kit.weights_file.is_file() else None
+        else:
+            kit = build_kit(resolve_root(args.root), args.stage, Path(scratch) / "kit",
+                            hidden=not args.no_hidden, select=args.select)
+            default_weights = None
+        weights = load_weights(args.weights or default_weights)
+        for pattern in weights.unused(kit.tests):
+            print(f"warning: the weights pattern {pattern!r} matches no test")
+        out = args.out or Path("grades") / f"stage{kit.stage}"
+        print(f"grading {len(args.submissions)} submission(s) against {len(kit.tests)} tests "
+              f"of stage {kit.stage}, {args.jobs} at a time")
+
+        def progress(result: SubmissionResult) -> None:
+            lines = [f"{result.student}: {score_line(result)} [{result.status}] "
+                     f"in {result.seconds:.1f} s"]
+            lines += [f"  note: {note.strip()}" for note in result.notes]
+            print("\n".join(lines), flush=True)
+
+        results = grade_batch(kit, args.submissions, weights, options, jobs=args.jobs,
+                              progress=progress)
+    write_reports(results, out)
+    if args.gradescope_results is not None:
+        write_gradescope(results[0], args.gradescope_results)
+    print(f"wrote {out / 'gradebook.csv'}, {out / 'feedback'}/, {out / 'results'}/")
+    return EXIT_OK
+
+
+# --- autograder --------------------------------------------------------------------------------
+
+
+def add_autograder_command(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``autograder --stage N --out FILE.zip [options]``."""
+    parser = subparsers.add_parser(
+        "autograder",
+        help="build a Gradescope autograder zip for a stage",
+        description="Write a zip holding setup.sh, run_autograder, the instructor package and "
+        "a grading kit (the tests, hidden ones included, and the list of test ids). On "
+        "Gradescope, run_autograder grades /autograder/submission exactly as `grade` does and "
+        "always writes /autograder/results/results.json.",
+    )
+    _add_root_option(parser)
+    parser.add_argument("--stage", type=int, required=True, metavar="N")
+    parser.add_argument("--out", type=Path, required=True, metavar="FILE.zip")
+    _add_grading_options(parser)
+    parser.set_defaults(handler=run_autograder)
+
+
+def run_autograder(args: argparse.Namespace) -> int:
+    """Build the zip and print what it holds."""
+    report = build_autograder(
+        resolve_root(args.root), args.stage, args.out, weights=args.weights,
+        timeout=args.timeout, submission_timeout=args.submission_timeout,
+        select=args.select, hidden=not args.no_hidden,
+    )
+    print(report)
+    return EXIT_OK
+
+
 # --- the parser --------------------------------------------------------------------------------
 
 #: Every command, in the order ``--help`` lists them.
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     add_check_command,
     add_carry_command,
+    add_release_command,
+    add_grade_command,
+    add_autograder_command,
 ]
 
 
@@ -145,6 +340,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InstructorError as error:
         print(f"{PROG} {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except MarkerError as error:
+        print(f"{PROG} {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_PROBLEMS
 
 
 if __name__ == "__main__":

@@ -1,0 +1,127 @@
+"""The Gradescope autograder: a zip that grades one submission the way ``grade`` does.
+
+``python -m instructor autograder --stage 3 --out stage3-autograder.zip`` writes a zip holding::
+
+    setup.sh           run once by Gradescope: Python, the packages, the instructor tools
+    run_autograder     run per submission: ``python -m instructor grade --kit ...`` on
+                       /autograder/submission; always leaves /autograder/results/results.json
+    requirements.txt   the third-party packages (the stage's dependencies, pytest, hatchling)
+    instructor/        this package's source, installed by setup.sh
+    kit/               the grading kit (instructor.kit): public and hidden tests, test ids,
+                       the reference pyproject.toml, the weights
+
+Both scripts take their root folder from ``AUTOGRADER_ROOT`` (default ``/autograder``), so they
+can be tried on a local folder laid out like Gradescope's (``source/``, ``submission/``,
+``results/``); ``AUTOGRADER_SKIP_INSTALL=1`` makes setup.sh skip installing, and
+``AUTOGRADER_PYTHON`` names the interpreter to use.
+"""
+
+from __future__ import annotations
+
+import re
+import stat
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from instructor.kit import build_kit
+from instructor.repo import InstructorError, is_build_artifact, stage_dir
+from instructor.weights import load_weights
+
+#: What the grading runs need besides the stage's own dependencies.
+GRADER_REQUIREMENTS = ["pytest>=8", "pytest-timeout>=2.3", "hatchling>=1.18"]
+#: Used when the stage's pyproject.toml lists no dependencies the simple reader can find.
+FALLBACK_REQUIREMENTS = ["numpy>=1.24", "scipy>=1.10", "matplotlib>=3.7", "numexpr>=2.8"]
+
+#: Seconds the scripts allow beyond the submission's own limit: install, import, reports.
+OVERALL_MARGIN = 300
+
+_EXECUTABLE = 0o755
+_REGULAR = 0o644
+
+
+def stage_requirements(root: Path, stage: int) -> list[str]:
+    """The ``dependencies = [...]`` of the stage's pyproject.toml, plus the grader's own."""
+    text = (stage_dir(root, stage) / "pyproject.toml").read_text(encoding="utf-8")
+    match = re.search(r"^dependencies\s*=\s*\[(.*?)\]", text, re.MULTILINE | re.DOTALL)
+    found = re.findall(r'"([^"]+)"', match.group(1)) if match else []
+    return (found or FALLBACK_REQUIREMENTS) + GRADER_REQUIREMENTS
+
+
+def _script(name: str, values: dict[str, str]) -> str:
+    text = resources.files("instructor").joinpath("templates", name).read_text(encoding="utf-8")
+    for key, value in values.items():
+        text = text.replace(f"@{key}@", value)
+    return text
+
+
+def _add(archive: zipfile.ZipFile, name: str, data: bytes, mode: int = _REGULAR) -> None:
+    info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+    info.external_attr = (stat.S_IFREG | mode) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    archive.writestr(info, data)
+
+
+def _add_tree(archive: zipfile.ZipFile, folder: Path, prefix: str) -> int:
+    count = 0
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if path.is_file() and not is_build_artifact(Path(relative.as_posix())):
+            mode = _EXECUTABLE if path.stat().st_mode & stat.S_IXUSR else _REGULAR
+            _add(archive, f"{prefix}/{relative.as_posix()}", path.read_bytes(), mode)
+            count += 1
+    return count
+
+
+def build_autograder(
+    root: Path,
+    stage: int,
+    out: Path,
+    *,
+    weights: Path | None = None,
+    timeout: float = 30.0,
+    submission_timeout: float = 600.0,
+    select: Sequence[str] = (),
+    hidden: bool = True,
+) -> str:
+    """Write the autograder zip of ``stage`` to ``out``; return a one-line summary.
+
+    Raises:
+        InstructorError: no such stage, a bad weights file, or a reference that fails its own
+            test collection.
+    """
+    if out.suffix != ".zip":
+        raise InstructorError(f"--out {out}: the autograder must be a .zip file")
+    package = root / "instructor"
+    if not (package / "pyproject.toml").is_file():
+        raise InstructorError(f"{package}: the instructor package source is missing")
+    rules = load_weights(weights)  # refuse a bad weights file before anything is built
+    with tempfile.TemporaryDirectory(prefix="autograder-") as scratch:
+        kit = build_kit(root, stage, Path(scratch) / "kit", hidden=hidden, select=select,
+                        weights=weights)
+        max_score = sum(rules.points(nodeid) for nodeid in kit.tests)
+        values = {
+            "STAGE": str(stage),
+            "TIMEOUT": f"{timeout:g}",
+            "SUBMISSION_TIMEOUT": f"{submission_timeout:g}",
+            "MAX_SCORE": f"{max_score:g}",
+            "OVERALL_LIMIT": str(int(submission_timeout) + OVERALL_MARGIN),
+        }
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(out, "w") as archive:
+            _add(archive, "setup.sh", _script("setup.sh", values).encode(), _EXECUTABLE)
+            _add(archive, "run_autograder", _script("run_autograder", values).encode(),
+                 _EXECUTABLE)
+            requirements = "\n".join(stage_requirements(root, stage)) + "\n"
+            _add(archive, "requirements.txt", requirements.encode())
+            _add(archive, "instructor/pyproject.toml", (package / "pyproject.toml").read_bytes())
+            _add_tree(archive, package / "src", "instructor/src")
+            files = _add_tree(archive, kit.path, "kit")
+    hidden_count = sum(1 for nodeid in kit.tests if nodeid.startswith("hidden_tests/"))
+    return (
+        f"wrote {out}: stage {stage}, {len(kit.tests)} tests ({hidden_count} hidden), "
+        f"max score {max_score:g}, {files} kit files; upload it as the Gradescope autograder "
+        f"and give it a time limit above {int(submission_timeout) + OVERALL_MARGIN} s"
+    )

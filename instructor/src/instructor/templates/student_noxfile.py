@@ -1,0 +1,100 @@
+"""Test sessions of your Mini-Torch release.
+
+    nox -l                                list the sessions
+    nox -s stage3                         install stages/stage3 into a fresh virtualenv and run
+                                          shared_tests/stage1 .. shared_tests/stage3 against it
+    nox -s stage3 -- -k cross_entropy -x  anything after -- goes to pytest
+    nox -s stage3 -- --submission PATH    the same tests against another copy of the package
+                                          (a folder holding pyproject.toml, or a zip of it)
+
+There is one session ``stageN`` for every folder ``stages/stageN`` that holds a
+``pyproject.toml``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+STAGES = sorted(
+    int(path.name.removeprefix("stage"))
+    for path in (ROOT / "stages").glob("stage[0-9]*")
+    if (path / "pyproject.toml").is_file()
+)
+TEST_DEPS = ["pytest>=8", "pytest-timeout>=2.3"]
+
+nox.options.sessions = [f"stage{stage}" for stage in STAGES]
+nox.options.error_on_missing_interpreters = True
+
+
+def _take_submission(session: nox.Session) -> tuple[Path | None, list[str]]:
+    """Remove ``--submission PATH`` (or ``--submission=PATH``) from the pytest arguments."""
+    args = list(session.posargs)
+    for index, arg in enumerate(args):
+        if arg == "--submission":
+            if index + 1 >= len(args):
+                session.error("--submission needs a path: nox -s stage3 -- --submission PATH")
+            value = args[index + 1]
+            del args[index:index + 2]
+            break
+        if arg.startswith("--submission="):
+            value = arg.split("=", 1)[1]
+            del args[index]
+            break
+    else:
+        return None, args
+    path = Path(session.invoked_from, value).resolve()
+    if not path.exists():
+        session.error(f"--submission {value}: {path} does not exist")
+    return path, args
+
+
+def _package_folder(session: nox.Session, path: Path) -> Path:
+    """The folder holding pyproject.toml inside ``path`` (a folder, or a zip unpacked first)."""
+    if path.suffix == ".zip":
+        unpacked = Path(tempfile.mkdtemp(prefix="submission-", dir=session.create_tmp()))
+        with zipfile.ZipFile(path) as archive:
+            archive.extractall(unpacked)
+        path = unpacked
+    if (path / "pyproject.toml").is_file():
+        return path
+    found = sorted(candidate.parent for candidate in path.rglob("pyproject.toml"))
+    if len(found) != 1:
+        session.error(f"{path}: expected one folder with a pyproject.toml, found {len(found)}")
+    return found[0]
+
+
+def _run_stage(session: nox.Session, stage: int) -> None:
+    submission, pytest_args = _take_submission(session)
+    package = ROOT / "stages" / f"stage{stage}"
+    env = {"MINI_TORCH_STAGE": str(stage)}
+    if submission is None:
+        env["MINI_TORCH_EXPECT_VERSION"] = f"0.{stage}.0"
+    else:
+        package = _package_folder(session, submission)
+        session.log(f"testing the package at {package}")
+    # The example tests run the scripts in <package>/examples.
+    env["MINI_TORCH_SOURCE"] = str(package)
+    session.install(*TEST_DEPS)
+    # A regular install, not an editable one: the tests see what a wheel of your code contains.
+    session.install("--quiet", str(package))
+    folders = [f"shared_tests/stage{k}" for k in range(1, stage + 1)]
+    session.run("pytest", *folders, *pytest_args, env=env)
+
+
+def _register(stage: int) -> None:
+    def session_function(session: nox.Session) -> None:
+        _run_stage(session, stage)
+
+    session_function.__doc__ = (
+        f"Install stages/stage{stage} fresh and run shared_tests/stage1..stage{stage}."
+    )
+    nox.session(name=f"stage{stage}")(session_function)
+
+
+for _stage in STAGES:
+    _register(_stage)
