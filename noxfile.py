@@ -8,6 +8,8 @@
                              the same tests against a student's package folder (or a zip of it)
     nox -s demo              the main job: train the demo model and write its plots
     nox -s lint              ruff
+    nox -s instructor        the instructor tools' tests (consistency, releases, grading)
+    nox -s template          bake the cookiecutter term template and test what it makes
     nox -s bench             benchmarks (ratios to plain numpy), not part of the default run
 
 A session ``stageN`` exists for every folder ``stages/stageN`` that holds a ``pyproject.toml``.
@@ -35,7 +37,7 @@ STAGE_RUNTIME_DEPS = ["numpy>=1.24", "scipy>=1.10", "matplotlib>=3.7", "numexpr>
 RUFF = "ruff==0.17.6"
 DEMO_OUTPUT = "demo_output"
 
-nox.options.sessions = [f"stage{stage}" for stage in STAGES] + ["lint", "instructor"]
+nox.options.sessions = [f"stage{stage}" for stage in STAGES] + ["lint", "instructor", "template"]
 nox.options.error_on_missing_interpreters = True
 
 
@@ -121,11 +123,25 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def instructor(session: nox.Session) -> None:
-    """Install the instructor tools; run their tests, the real stage consistency check included."""
-    session.install(*TEST_DEPS, *STAGE_RUNTIME_DEPS)
+    """Install the instructor tools; run their tests: consistency, releases, grading, autograder."""
+    # The grader builds each submission without build isolation, so hatchling must be here.
+    session.install(*TEST_DEPS, *STAGE_RUNTIME_DEPS, "hatchling>=1.18")
     session.install("--quiet", str(ROOT / "instructor"))
     # From the repo root (nox runs there): the root pyproject.toml sets --import-mode=importlib.
     session.run("pytest", "instructor/tests", *session.posargs)
+
+
+@nox.session
+def template(session: nox.Session) -> None:
+    """Bake the term template (templates/term) and test the terms it makes, nox runs included."""
+    # The hooks run in this interpreter: cookiecutter, and for Gradescope bakes the instructor
+    # tools with pytest, pytest-timeout and the stages' dependencies (they collect the tests).
+    session.install(
+        *TEST_DEPS, *STAGE_RUNTIME_DEPS, "hatchling>=1.18", "cookiecutter>=2.4", "pyyaml", "nox"
+    )
+    session.install("--quiet", str(ROOT / "instructor"))
+    # From the repo root: the root pyproject.toml sets --import-mode=importlib.
+    session.run("pytest", "templates/tests", *session.posargs)
 
 
 @nox.session

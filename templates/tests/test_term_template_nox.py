@@ -1,0 +1,121 @@
+"""``nox -s stage1`` inside a baked term: what a student runs, and what the instructor grades with.
+
+Two terms of stage 1 alone are baked, one as students get it and one with the solutions, and
+``nox -s stage1`` runs in both at the same time (each creates its virtualenv and installs the
+stage, so they take a while; pip's cache makes the second time quick). The test results are read
+from the JUnit XML report that pytest writes when the noxfile passes it ``--junitxml``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from instructor.solutions import STUB_MESSAGE
+
+SUPPORTED = ("3.10", "3.11", "3.12", "3.13")
+RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"
+NOX_TIMEOUT = 1200
+# What every failure of the untouched student release must say (the stub's message).
+STUB_PREFIX = "NotImplementedError: " + STUB_MESSAGE.split("{name}")[0].format(stage=1)
+
+
+@dataclass
+class NoxRun:
+    project: Path
+    returncode: int
+    output: str
+    cases: list[dict]
+
+
+def _read_junit(path: Path) -> list[dict]:
+    """One dict per test case: its id, outcome and the text of its failure or error."""
+    cases = []
+    for case in ET.parse(path).getroot().iter("testcase"):
+        outcome, detail = "passed", ""
+        for child in case:
+            if child.tag in ("failure", "error", "skipped"):
+                outcome = child.tag
+                detail = f"{child.get('message', '')}\n{child.text or ''}"
+        cases.append({"id": f"{case.get('classname')}::{case.get('name')}",
+                      "outcome": outcome, "detail": detail})
+    return cases
+
+
+@pytest.fixture(scope="module")
+def nox_runs(bake) -> dict[str, NoxRun]:
+    """``nox -s stage1`` in a student term and in a solutions term, run side by side."""
+    # The bake pins the course's Python; this machine's Python plays that part when it can.
+    course_python = RUNNING if RUNNING in SUPPORTED else SUPPORTED[-1]
+    env = {name: value for name, value in os.environ.items() if not name.startswith("NOX")}
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    started = {}
+    for label, solutions in (("student", False), ("solutions", True)):
+        project = bake(first_stage="1", last_stage="1", python_version=course_python,
+                       include_solutions=solutions, platform="none", repo_name=label)
+        junit = project.parent / "junit.xml"
+        log = project.parent / "nox.log"
+        command = [sys.executable, "-m", "nox", "-f", str(project / "noxfile.py"), "-s", "stage1"]
+        if course_python != RUNNING:
+            command += ["--force-python", RUNNING]
+        command += ["--", f"--junitxml={junit}", "-p", "no:cacheprovider"]
+        with open(log, "wb") as stream:
+            process = subprocess.Popen(command, cwd=project, env=env, stdout=stream,
+                                       stderr=subprocess.STDOUT)
+        started[label] = (project, junit, log, process)
+    runs = {}
+    for label, (project, junit, log, process) in started.items():
+        try:
+            returncode = process.wait(timeout=NOX_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+        output = log.read_text(encoding="utf-8", errors="replace")
+        cases = _read_junit(junit) if junit.is_file() else []
+        runs[label] = NoxRun(project, returncode, output, cases)
+    return runs
+
+
+def _tail(run: NoxRun) -> str:
+    return "\n".join(run.output.splitlines()[-30:])
+
+
+def test_student_stage1_runs_the_whole_suite(nox_runs):
+    student, solutions = nox_runs["student"], nox_runs["solutions"]
+    assert student.cases, _tail(student)
+    assert sorted(c["id"] for c in student.cases) == sorted(c["id"] for c in solutions.cases)
+
+
+def test_student_stage1_fails(nox_runs):
+    student = nox_runs["student"]
+    assert student.returncode != 0, _tail(student)
+    assert any(c["outcome"] in ("failure", "error") for c in student.cases), _tail(student)
+
+
+def test_student_stage1_fails_only_with_the_stub_messages(nox_runs):
+    student = nox_runs["student"]
+    others = [
+        f"{c['id']}: {c['detail'].strip().splitlines()[0] if c['detail'].strip() else ''}"
+        for c in student.cases
+        if c["outcome"] in ("failure", "error") and STUB_PREFIX not in c["detail"]
+    ]
+    assert others == [], "\n".join(others[:20])
+
+
+def test_student_stage1_passes_what_needs_no_student_code(nox_runs):
+    """The rules every package keeps (no forbidden import, ...) hold before any work is done."""
+    passed = [c for c in nox_runs["student"].cases if c["outcome"] == "passed"]
+    assert any("test_rules" in c["id"] for c in passed)
+
+
+def test_solutions_stage1_passes(nox_runs):
+    solutions = nox_runs["solutions"]
+    assert solutions.returncode == 0, _tail(solutions)
+    assert solutions.cases
+    assert not [c["id"] for c in solutions.cases if c["outcome"] in ("failure", "error")]
