@@ -1,8 +1,8 @@
-"""Large inputs take the numexpr path of the sigmoid pair; it must agree with the numpy path.
+"""Large inputs take the numexpr path of the sigmoid pair and of the exact GELU.
 
-``functional`` hands the sigmoid and its backward to numexpr from ``_NUMEXPR_MIN_SIZE`` elements on
-(where the benchmarks showed it faster). Small test arrays never reach that size, so these tests
-feed one array just above it and compare against ``scipy.special.expit`` computed here.
+``functional`` hands those ops to numexpr from ``_NUMEXPR_MIN_SIZE`` elements on (where the
+benchmarks showed it faster). Most test arrays never reach that size, so these tests feed one
+array just above it and compare against the formulas computed here with scipy and numpy.
 """
 
 from __future__ import annotations
@@ -39,3 +39,21 @@ def test_sigmoid_backward_of_a_large_array_is_s_times_one_minus_s(big):
     out = F.sigmoid_backward(grad_output, big)
     assert out.dtype == big.dtype
     np.testing.assert_allclose(out, 2.0 * s * (1.0 - s), rtol=1e-5, atol=1e-7)
+
+
+def test_exact_gelu_of_a_large_array_is_x_times_phi_and_keeps_its_dtype(big):
+    x64 = big.astype(np.float64)
+    expected = 0.5 * x64 * (1.0 + special.erf(x64 / np.sqrt(2.0)))
+    out = F.gelu(big)
+    assert out.dtype == big.dtype
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_exact_gelu_backward_of_a_large_array_is_phi_plus_x_times_density(big):
+    x64 = big.astype(np.float64)
+    cdf = 0.5 * (1.0 + special.erf(x64 / np.sqrt(2.0)))
+    pdf = np.exp(-0.5 * x64 * x64) / np.sqrt(2.0 * np.pi)
+    grad_output = np.full_like(big, 3.0)
+    out = F.gelu_backward(grad_output, big)
+    assert out.dtype == big.dtype
+    np.testing.assert_allclose(out, 3.0 * (cdf + x64 * pdf), rtol=1e-5, atol=1e-5)
