@@ -1,6 +1,6 @@
-"""Large inputs take the numexpr path of the sigmoid pair and of the exact GELU.
+"""Large inputs take the numexpr path of the sigmoid pair; large GELUs stay exact too.
 
-``functional`` hands those ops to numexpr from ``_NUMEXPR_MIN_SIZE`` elements on (where the
+``functional`` hands the sigmoid pair to numexpr from ``_NUMEXPR_MIN_SIZE`` elements on (where the
 benchmarks showed it faster). Most test arrays never reach that size, so these tests feed one
 array just above it and compare against the formulas computed here with scipy and numpy.
 """

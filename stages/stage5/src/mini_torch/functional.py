@@ -63,12 +63,12 @@ _GELU_CUBIC = 0.044715
 
 # numexpr evaluates an element-wise expression in one multi-threaded pass, with no temporary
 # arrays, but it only beats numpy's own vectorised loops on large arrays and only for some ops.
-# Measured by instructor/benchmarks (see docs/performance.md): from about 64 K elements it is
-# 1.3-1.5x faster for the sigmoid pair and for the exact GELU (whose erf scipy still computes),
-# and it is slower for tanh and the tanh-form GELU at every size, so only the first two use it.
-# Constants enter its expressions as integers or as scalars of the input's dtype: a Python float
-# constant would make numexpr compute in float64.
-_NUMEXPR_MIN_SIZE = 1 << 16
+# Measured by instructor/benchmarks (see docs/performance.md): for the sigmoid pair it is even
+# with numpy at 1 M elements and 1.4-1.5x faster at 4 M; for tanh and both GELU forms it is
+# slower at every size. So only the sigmoid pair uses it, from 4 M elements on. Its expressions
+# hold integer constants only: a Python float constant would make numexpr compute a float32
+# input in float64.
+_NUMEXPR_MIN_SIZE = 1 << 22
 
 
 # --------------------------------------------------------------------------- validation helpers
@@ -276,9 +276,6 @@ def gelu(x: np.ndarray, approximate: str = "none") -> np.ndarray:
     """
     x = as_float_array(x, "x", "gelu")
     check_choice(approximate, _GELU_APPROXIMATIONS, "approximate", "gelu")
-    if approximate == "none" and x.size >= _NUMEXPR_MIN_SIZE:
-        erf = special.erf(x * _INV_SQRT_2)
-        return numexpr.evaluate("x * (1 + erf) / 2", local_dict={"x": x, "erf": erf})
     # BEGIN SOLUTION
     if approximate == "tanh":
         inner = _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x * x * x)
@@ -291,12 +288,6 @@ def gelu_backward(grad_output: np.ndarray, x: np.ndarray, approximate: str = "no
     """Gradient of :func:`gelu` for either form of ``approximate``."""
     grad_output, x = _elementwise_inputs(grad_output, x, "gelu_backward")
     check_choice(approximate, _GELU_APPROXIMATIONS, "approximate", "gelu_backward")
-    if approximate == "none" and x.size >= _NUMEXPR_MIN_SIZE:
-        erf = special.erf(x * _INV_SQRT_2)
-        inv_sqrt_2pi = x.dtype.type(_INV_SQRT_2PI)  # typed like x, so float32 stays float32
-        return numexpr.evaluate("g * ((1 + erf) / 2 + x * c * exp(-x * x / 2))",
-                                local_dict={"g": grad_output, "x": x, "erf": erf,
-                                            "c": inv_sqrt_2pi})
     # BEGIN SOLUTION
     if approximate == "tanh":
         inner = _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x * x * x)
