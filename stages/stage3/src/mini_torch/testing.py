@@ -86,18 +86,23 @@ def _compare(analytic, numeric: np.ndarray, what: str, op_name: str, tol: float)
         np.maximum(np.abs(analytic), np.abs(numeric)), _FLOOR)
     worst = np.unravel_index(int(np.argmax(errors)), errors.shape)
     if errors[worst] > tol:
-        ratio = ""
+        hint = ""
         nonzero = np.abs(numeric) > _FLOOR
         if nonzero.any():
             ratios = analytic[nonzero] / numeric[nonzero]
-            if np.allclose(ratios, ratios[0], rtol=1e-3):
-                ratio = (f" Analytic / numerical is {ratios[0]:.4g} everywhere: "
-                         f"a constant factor is off.")
+            spurious = int(np.count_nonzero(~nonzero & (np.abs(analytic) > _FLOOR)))
+            if np.allclose(ratios, 1.0, rtol=1e-3) and spurious:
+                hint = (f" The two agree wherever the numerical gradient is nonzero, but the "
+                        f"analytic one is nonzero at {spurious} entries where the numerical one "
+                        f"is zero: a missing mask or condition?")
+            elif np.allclose(ratios, ratios[0], rtol=1e-3):
+                hint = (f" Analytic / numerical is {ratios[0]:.4g} everywhere: "
+                        f"a constant factor is off.")
         raise GradcheckError(
             f"gradcheck({op_name}): the gradient with respect to {what} is wrong. "
             f"Max relative error {errors[worst]:.3e} (tolerance {tol:.0e}) at index "
             f"{tuple(int(i) for i in worst)}: analytic {analytic[worst]:.6g}, "
-            f"numerical {numeric[worst]:.6g}.{ratio}"
+            f"numerical {numeric[worst]:.6g}.{hint}"
         )
 
 
