@@ -24,6 +24,7 @@ from mini_torch._checks import (
     as_float_array,
     check_choice,
     check_class_indices,
+    check_in_range,
     check_ndim,
     check_not_empty,
     check_same_dtype,
@@ -437,8 +438,7 @@ def _target_distribution(logits: np.ndarray, target, label_smoothing: float,
 
 def _check_logits(logits, label_smoothing: float, reduction: str, where: str) -> np.ndarray:
     check_choice(reduction, _REDUCTIONS, "reduction", where)
-    if not 0.0 <= float(label_smoothing) <= 1.0:
-        raise ValueError(f"{where}: label_smoothing must be in [0, 1], got {label_smoothing}.")
+    check_in_range(label_smoothing, "label_smoothing", where, 0.0, 1.0)
     logits = as_float_array(logits, "logits", where)
     check_ndim(logits, 2, "logits", where, "(N, C)")
     check_not_empty(logits, "logits", where)

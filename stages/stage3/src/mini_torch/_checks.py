@@ -12,8 +12,6 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from mini_torch import init
-
 
 def as_float_array(value, name: str, where: str, dtype=None) -> np.ndarray:
     """Return ``value`` as a floating-point ndarray, keeping its floating dtype.
@@ -35,7 +33,11 @@ def as_float_array(value, name: str, where: str, dtype=None) -> np.ndarray:
     if np.issubdtype(array.dtype, np.complexfloating):
         raise TypeError(f"{where}: {name} must be real, got dtype {array.dtype}.")
     if not np.issubdtype(array.dtype, np.floating):
-        array = array.astype(dtype if dtype is not None else init.get_default_dtype())
+        if dtype is None:
+            from mini_torch import init  # here, not at the top: init itself uses these checks
+
+            dtype = init.get_default_dtype()
+        array = array.astype(dtype)
     return array
 
 
@@ -95,6 +97,19 @@ def check_choice(value, choices: tuple, name: str, where: str) -> None:
     if value not in choices:
         options = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{where}: {name} must be one of {options}, got {value!r}.")
+
+
+def check_in_range(value, name: str, where: str, low: float = 0.0, high: float | None = None,
+                   high_inclusive: bool = True) -> None:
+    """Raise ``ValueError`` unless ``low <= value`` (and ``value <= high``, or ``< high``).
+
+    Written so that NaN, which compares False with everything, is refused too.
+    """
+    number = float(value)
+    above = high is not None and (number > high if high_inclusive else number >= high)
+    if not number >= low or above:
+        bound = "" if high is None else f" and {'<=' if high_inclusive else '<'} {high}"
+        raise ValueError(f"{where}: invalid {name} {value!r}; it must be >= {low}{bound}.")
 
 
 def check_positive_int(value, name: str, where: str, minimum: int = 1) -> int:

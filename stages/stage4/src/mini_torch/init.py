@@ -16,6 +16,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from mini_torch._checks import check_positive_int
+
 __all__ = [
     "default_dtype",
     "get_default_dtype",
@@ -39,11 +41,7 @@ def manual_seed(seed: int) -> np.random.Generator:
         >>> _ = mini_torch.manual_seed(0)
     """
     global _generator
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__} {seed!r}.")
-    if seed < 0:
-        raise ValueError(f"manual_seed: seed must be >= 0, got {seed}.")
-    _generator = np.random.default_rng(int(seed))
+    _generator = np.random.default_rng(check_positive_int(seed, "seed", "manual_seed", minimum=0))
     return _generator
 
 
@@ -91,16 +89,6 @@ def default_dtype(dtype) -> Iterator[np.dtype]:
         set_default_dtype(previous)
 
 
-def _check_fans(fan_in: int, fan_out: int, where: str) -> None:
-    for name, value in (("fan_in", fan_in), ("fan_out", fan_out)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise TypeError(
-                f"{where}: {name} must be an int, got {type(value).__name__} {value!r}."
-            )
-        if value <= 0:
-            raise ValueError(f"{where}: {name} must be a positive layer size, got {value}.")
-
-
 def he_normal(fan_in: int, fan_out: int, *, rng: np.random.Generator | None = None,
               dtype=None) -> np.ndarray:
     """He (Kaiming) normal init for ReLU layers: ``W ~ N(0, 2 / fan_in)``.
@@ -117,7 +105,8 @@ def he_normal(fan_in: int, fan_out: int, *, rng: np.random.Generator | None = No
     Shape:
         Output: ``(fan_in, fan_out)``, ready for ``x @ W``.
     """
-    _check_fans(fan_in, fan_out, "he_normal")
+    check_positive_int(fan_in, "fan_in", "he_normal")
+    check_positive_int(fan_out, "fan_out", "he_normal")
     std = math.sqrt(2.0 / fan_in)
     weights = _resolve_rng(rng).standard_normal((fan_in, fan_out)) * std
     return weights.astype(dtype or _default_dtype, copy=False)
@@ -133,7 +122,8 @@ def xavier_uniform(fan_in: int, fan_out: int, *, gain: float = 1.0,
     Shape:
         Output: ``(fan_in, fan_out)``.
     """
-    _check_fans(fan_in, fan_out, "xavier_uniform")
+    check_positive_int(fan_in, "fan_in", "xavier_uniform")
+    check_positive_int(fan_out, "fan_out", "xavier_uniform")
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     weights = _resolve_rng(rng).uniform(-bound, bound, size=(fan_in, fan_out))
     return weights.astype(dtype or _default_dtype, copy=False)

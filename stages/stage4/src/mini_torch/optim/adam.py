@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mini_torch._checks import check_in_range
 from mini_torch.optim.optimizer import Optimizer
 
 
@@ -37,10 +38,11 @@ class Adam(Optimizer):
         super().__init__(modules, lr)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"{type(self).__name__}: betas must be a pair, got {betas!r}.")
-        self._check_range("beta1 (betas[0])", betas[0], 0.0, 1.0, high_inclusive=False)
-        self._check_range("beta2 (betas[1])", betas[1], 0.0, 1.0, high_inclusive=False)
-        self._check_range("eps", eps)
-        self._check_range("weight_decay", weight_decay)
+        where = type(self).__name__
+        check_in_range(betas[0], "beta1 (betas[0])", where, 0.0, 1.0, high_inclusive=False)
+        check_in_range(betas[1], "beta2 (betas[1])", where, 0.0, 1.0, high_inclusive=False)
+        check_in_range(eps, "eps", where)
+        check_in_range(weight_decay, "weight_decay", where)
         self.betas = betas
         self.eps = eps
         self.weight_decay = weight_decay

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mini_torch._checks import check_in_range
 from mini_torch.optim.optimizer import Optimizer
 
 
@@ -34,8 +35,8 @@ class SGD(Optimizer):
     def __init__(self, modules, lr: float = 0.01, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False) -> None:
         super().__init__(modules, lr)
-        self._check_range("momentum", momentum)
-        self._check_range("weight_decay", weight_decay)
+        check_in_range(momentum, "momentum", type(self).__name__)
+        check_in_range(weight_decay, "weight_decay", type(self).__name__)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError(
                 f"SGD: nesterov=True needs momentum > 0 and dampening = 0, got "

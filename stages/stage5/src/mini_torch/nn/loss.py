@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from mini_torch import functional as F
-from mini_torch._checks import check_choice
+from mini_torch._checks import check_choice, check_in_range
 
 _REDUCTIONS = ("mean", "sum")
 
@@ -126,10 +126,7 @@ class CrossEntropyLoss(_ReducedLoss):
 
     def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0) -> None:
         super().__init__(reduction)
-        if not 0.0 <= float(label_smoothing) <= 1.0:
-            raise ValueError(
-                f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}."
-            )
+        check_in_range(label_smoothing, "label_smoothing", "CrossEntropyLoss", 0.0, 1.0)
         self.label_smoothing = float(label_smoothing)
 
     def forward(self, predictions: np.ndarray, targets: np.ndarray) -> float:

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from mini_torch._checks import check_in_range
+
 
 class Optimizer(ABC):
     """Base class of optimizers: holds the modules and the learning rate, zeroes gradients.
@@ -41,7 +43,7 @@ class Optimizer(ABC):
                     f"{type(self).__name__}: item {position} ({module!r}) has no parameters() / "
                     f"grads(); pass modules such as a Sequential or a Linear."
                 )
-        self._check_range("lr", lr, low=0.0)
+        check_in_range(lr, "lr", type(self).__name__)
         self.modules = list(modules)
         self.lr = lr
         self.state: dict[int, dict] = {}
@@ -85,17 +87,6 @@ class Optimizer(ABC):
             entry = {"param": param}  # holding the array keeps its id from being reused
             self.state[id(param)] = entry
         return entry
-
-    def _check_range(self, name: str, value, low: float = 0.0, high: float | None = None,
-                     high_inclusive: bool = True) -> None:
-        """Raise ``ValueError`` (as PyTorch does) for a hyper-parameter out of its range."""
-        number = float(value)
-        above = high is not None and (number > high if high_inclusive else number >= high)
-        if not number >= low or above:  # written so that NaN, which compares False, is refused
-            bound = "" if high is None else f" and {'<=' if high_inclusive else '<'} {high}"
-            raise ValueError(
-                f"{type(self).__name__}: invalid {name} {value!r}; it must be >= {low}{bound}."
-            )
 
     def extra_repr(self) -> str:
         return f"lr={self.lr}"
