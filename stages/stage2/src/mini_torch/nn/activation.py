@@ -32,12 +32,6 @@ class Activation(Module, ABC):
     def grads(self) -> list[np.ndarray | None]:
         return []
 
-    def _cached_input(self) -> np.ndarray:
-        """The input of the last forward; a clear error if there was none."""
-        if self.x is None:
-            raise RuntimeError(f"{self!r}: backward called before forward; run forward first.")
-        return self.x
-
 
 class ReLU(Activation):
     """``max(x, 0)``.

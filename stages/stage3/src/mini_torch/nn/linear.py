@@ -63,10 +63,9 @@ class Linear(Module):
         # END SOLUTION
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        if self.x is None:
-            raise RuntimeError(f"{self!r}: backward called before forward; run forward first.")
+        x = self._cached_input()
         # BEGIN SOLUTION
-        grad_x, grad_W, grad_b = F.linear_backward(grad_output, self.x, self.W)
+        grad_x, grad_W, grad_b = F.linear_backward(grad_output, x, self.W)
         if self.dW is None:
             self.dW, self.db = grad_W, grad_b
         else:

@@ -43,6 +43,16 @@ class Module(ABC):
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)
 
+    def _cached_input(self) -> np.ndarray:
+        """``self.x``, the input the last forward cached; a clear error if none ran yet.
+
+        For layers that keep their input for the backward pass (``Linear``, the activations).
+        """
+        x = getattr(self, "x", None)
+        if x is None:
+            raise RuntimeError(f"{self!r}: backward called before forward; run forward first.")
+        return x
+
     def parameters(self) -> list[np.ndarray]:
         """The trainable arrays of this module and its children (none by default)."""
         return []
