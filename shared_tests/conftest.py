@@ -67,6 +67,12 @@ def pytest_configure(config) -> None:
         )
 
 
+@pytest.fixture(scope="session")
+def install_locations() -> set[Path]:
+    """Where the package under test may be installed (the same rule as the check above)."""
+    return _allowed_locations()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_global_state():
     """Every test starts from the same seed and the float32 default, whatever ran before."""

@@ -66,19 +66,25 @@ def _batch(batch_size: int) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def framework_step(batch_size: int) -> Callable[[], None]:
-    """Stage 5's path: Sequential, CrossEntropyLoss, SGD(momentum)."""
+def framework_model() -> mini_torch.Sequential:
+    """The benchmarked MLP, seeded."""
     mini_torch.manual_seed(0)
-    model = mini_torch.Sequential(
+    return mini_torch.Sequential(
         mini_torch.Linear(SIZES[0], SIZES[1]), mini_torch.ReLU(),
         mini_torch.Linear(SIZES[1], SIZES[2]), mini_torch.ReLU(),
         mini_torch.Linear(SIZES[2], SIZES[3]),
     )
+
+
+def framework_step(batch_size: int, model: mini_torch.Sequential | None = None
+                   ) -> Callable[[], float]:
+    """Stage 5's path: Sequential, CrossEntropyLoss, SGD(momentum)."""
+    model = model if model is not None else framework_model()
     criterion = mini_torch.CrossEntropyLoss()
     optimizer = mini_torch.SGD(model, lr=LR, momentum=MOMENTUM)
     x, y = _batch(batch_size)
 
-    def step() -> None:
+    def step() -> float:
         loss = criterion(model(x), y)
         optimizer.zero_grad()
         model.backward(criterion.backward())
@@ -318,9 +324,10 @@ def bench_activations(repeats: int, sizes: tuple[int, ...] = (1_000_000, 4_194_3
 # --------------------------------------------------------------------------- 6: memory
 
 def bench_memory(batch_size: int = 128) -> dict:
-    step = framework_step(batch_size)
+    model = framework_model()
+    step = framework_step(batch_size, model)
     step()  # the gradients and the momentum buffers exist from here on
-    params = sum(W.nbytes for W in _framework_params(step))
+    params = sum(param.nbytes for param in model.parameters())
     activations = sum(batch_size * n * 4 for n in SIZES) + sum(batch_size * n * 4
                                                                  for n in SIZES[1:-1])
     tracemalloc.start()
@@ -335,12 +342,6 @@ def bench_memory(batch_size: int = 128) -> dict:
                   "activations + parameters + gradients": reference},
         "ratios": {"peak / (activations + parameters + gradients)": peak / reference},
     }
-
-
-def _framework_params(step: Callable) -> list[np.ndarray]:
-    optimizer = step.__closure__[[c.cell_contents.__class__.__name__
-                                  for c in step.__closure__].index("SGD")].cell_contents
-    return [p for module in optimizer.modules for p in module.parameters()]
 
 
 # ------------------------------------------------------------------------------------ main

@@ -31,6 +31,7 @@ from instructor.repo import (
     PACKAGE_SUBDIR,
     InstructorError,
     is_build_artifact,
+    package_files,
     stage_dir,
     stage_numbers,
 )
@@ -106,12 +107,7 @@ def _is_skipped(relative: PurePosixPath) -> bool:
 
 def _stage_files(folder: Path) -> list[PurePosixPath]:
     """Every file of a stage folder that belongs in a release, relative to it, sorted."""
-    files = []
-    for path in folder.rglob("*"):
-        relative = PurePosixPath(path.relative_to(folder).as_posix())
-        if path.is_file() and not _is_skipped(relative):
-            files.append(relative)
-    return sorted(files)
+    return [relative for relative in package_files(folder) if not _is_skipped(relative)]
 
 
 def _module_name(package_relative: PurePosixPath) -> str:
