@@ -6,10 +6,12 @@ Stage 1's functional core (:mod:`mini_torch.functional`, :mod:`mini_torch.init`,
 """
 
 from mini_torch import datasets, functional, init, nn, testing
+from mini_torch.grad_mode import is_grad_enabled, no_grad
 from mini_torch.init import default_dtype, get_default_dtype, manual_seed, set_default_dtype
 from mini_torch.nn import (
     GELU,
     Activation,
+    Flatten,
     Identity,
     LeakyReLU,
     Linear,
@@ -27,6 +29,7 @@ __all__ = [
     "GELU",
     "STAGE",
     "Activation",
+    "Flatten",
     "Identity",
     "LeakyReLU",
     "Linear",
@@ -40,8 +43,10 @@ __all__ = [
     "functional",
     "get_default_dtype",
     "init",
+    "is_grad_enabled",
     "manual_seed",
     "nn",
+    "no_grad",
     "set_default_dtype",
     "testing",
 ]

@@ -6,10 +6,12 @@ losses ``Loss``, ``MSELoss``, ``CrossEntropyLoss`` and ``BCEWithLogitsLoss`` in 
 """
 
 from mini_torch import datasets, functional, init, nn, testing
+from mini_torch.grad_mode import is_grad_enabled, no_grad
 from mini_torch.init import default_dtype, get_default_dtype, manual_seed, set_default_dtype
 from mini_torch.nn import (
     GELU,
     Activation,
+    Flatten,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     Identity,
@@ -31,6 +33,7 @@ __all__ = [
     "GELU",
     "STAGE",
     "Activation",
+    "Flatten",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "Identity",
@@ -48,8 +51,10 @@ __all__ = [
     "functional",
     "get_default_dtype",
     "init",
+    "is_grad_enabled",
     "manual_seed",
     "nn",
+    "no_grad",
     "set_default_dtype",
     "testing",
 ]

@@ -6,10 +6,12 @@ Stages 1-3 (:mod:`mini_torch.functional`, :mod:`mini_torch.init`, :mod:`mini_tor
 """
 
 from mini_torch import datasets, functional, init, nn, optim, testing
+from mini_torch.grad_mode import is_grad_enabled, no_grad
 from mini_torch.init import default_dtype, get_default_dtype, manual_seed, set_default_dtype
 from mini_torch.nn import (
     GELU,
     Activation,
+    Flatten,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     Identity,
@@ -33,6 +35,7 @@ __all__ = [
     "SGD",
     "STAGE",
     "Activation",
+    "Flatten",
     "Adam",
     "AdamW",
     "BCEWithLogitsLoss",
@@ -53,8 +56,10 @@ __all__ = [
     "functional",
     "get_default_dtype",
     "init",
+    "is_grad_enabled",
     "manual_seed",
     "nn",
+    "no_grad",
     "optim",
     "set_default_dtype",
     "testing",

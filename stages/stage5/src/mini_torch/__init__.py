@@ -9,10 +9,12 @@ bundled MNIST subset in :mod:`mini_torch.datasets`; and ``save`` / ``load`` for 
 
 from mini_torch import datasets, functional, init, nn, optim, testing, utils
 from mini_torch.datasets import MNISTDataset
+from mini_torch.grad_mode import is_grad_enabled, no_grad
 from mini_torch.init import default_dtype, get_default_dtype, manual_seed, set_default_dtype
 from mini_torch.nn import (
     GELU,
     Activation,
+    Flatten,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     Identity,
@@ -38,6 +40,7 @@ __all__ = [
     "SGD",
     "STAGE",
     "Activation",
+    "Flatten",
     "Adam",
     "AdamW",
     "ArrayDataset",
@@ -63,9 +66,11 @@ __all__ = [
     "functional",
     "get_default_dtype",
     "init",
+    "is_grad_enabled",
     "load",
     "manual_seed",
     "nn",
+    "no_grad",
     "optim",
     "save",
     "set_default_dtype",

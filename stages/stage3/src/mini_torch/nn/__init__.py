@@ -2,6 +2,7 @@
 
 from mini_torch.nn.activation import GELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from mini_torch.nn.container import Sequential
+from mini_torch.nn.flatten import Flatten
 from mini_torch.nn.linear import Linear
 from mini_torch.nn.loss import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from mini_torch.nn.module import Module
@@ -9,6 +10,7 @@ from mini_torch.nn.module import Module
 __all__ = [
     "GELU",
     "Activation",
+    "Flatten",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "Identity",

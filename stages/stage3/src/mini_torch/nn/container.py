@@ -24,8 +24,10 @@ class Sequential(Module):
     """Runs modules one after another: forward in order, backward in reverse order.
 
     Accepts a list (``Sequential([Linear(2, 8), ReLU()])``, or any iterable of modules) or the
-    modules as arguments (``Sequential(Linear(2, 8), ReLU())``, PyTorch's form). Its parameters
-    and gradients are those of its modules, flattened in order and aligned with each other.
+    modules as arguments (``Sequential(Linear(2, 8), ReLU())``, PyTorch's form). Each module is
+    registered as a child named by its position (``"0"``, ``"1"``, ...), so the parameters and
+    gradients are those of its modules, flattened in order (``Module`` does that), and
+    ``named_parameters()`` gives ``"0.W"``, ``"0.b"``, ...
 
     Shape:
         - Input: whatever the first module takes, e.g. ``(N, in)``
@@ -43,7 +45,9 @@ class Sequential(Module):
         if len(modules) == 1 and not isinstance(modules[0], Module) \
                 and isinstance(modules[0], Iterable):
             modules = tuple(modules[0])  # the list form: Sequential([Linear(2, 8), ReLU()])
-        self.modules: list[Module] = [_check_module(m, i) for i, m in enumerate(modules)]
+        self.modules: list[Module] = []
+        for module in modules:
+            self.append(module)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         # BEGIN SOLUTION
@@ -59,23 +63,11 @@ class Sequential(Module):
         return grad_output
         # END SOLUTION
 
-    def parameters(self) -> list[np.ndarray]:
-        return [param for module in self.modules for param in module.parameters()]
-
-    def grads(self) -> list[np.ndarray | None]:
-        return [grad for module in self.modules for grad in module.grads()]
-
-    def children(self) -> list[Module]:
-        return list(self.modules)
-
-    def named_parameters(self) -> list[tuple[str, np.ndarray]]:
-        return [(f"{index}.{name}", param)
-                for index, module in enumerate(self.modules)
-                for name, param in module.named_parameters()]
-
     def append(self, module: Module) -> Sequential:
-        """Add a module at the end; returns ``self``."""
-        self.modules.append(_check_module(module, len(self.modules)))
+        """Add a module at the end (registered as the child ``"<position>"``); returns ``self``."""
+        position = len(self.modules)
+        self.modules.append(_check_module(module, position))
+        self.add_module(str(position), module)
         return self
 
     def __len__(self) -> int:
