@@ -104,9 +104,23 @@ def test_forward_caches_the_given_predictions_and_targets(make_loss, make_batch,
 
 
 @LOSSES
-def test_forward_returns_a_python_float(make_loss, make_batch, rng):
+def test_forward_returns_a_0d_numpy_scalar_of_the_predictions_dtype(make_loss, make_batch, rng):
+    predictions, targets = make_batch(rng)
+    value = make_loss().forward(predictions, targets)
+    assert isinstance(value, np.floating), (
+        f"{make_loss.__name__}.forward must return a 0-d numpy floating scalar (as a PyTorch "
+        f"loss is a 0-d tensor), got {type(value).__name__}"
+    )
+    assert np.ndim(value) == 0
+    assert value.dtype == predictions.dtype
+
+
+@LOSSES
+def test_loss_value_works_like_a_pytorch_loss(make_loss, make_batch, rng):
     value = make_loss().forward(*make_batch(rng))
-    assert type(value) is float
+    assert type(value.item()) is float
+    assert float(value) == value.item()
+    assert f"{value:.3f}" == f"{value.item():.3f}"
 
 
 @LOSSES

@@ -157,6 +157,38 @@ def test_zero_grad_before_any_backward_keeps_the_gradients_none():
     assert layer.dW is None and layer.db is None
 
 
+class ZeroGradOnly:
+    """What the seed course's optimizer test passes: an object with only ``zero_grad``."""
+
+    def __init__(self) -> None:
+        self.zero_grad_calls = 0
+
+    def zero_grad(self) -> None:
+        self.zero_grad_calls += 1
+
+
+def test_objects_with_only_zero_grad_are_accepted_at_construction():
+    modules = [ZeroGradOnly(), ZeroGradOnly()]
+    optimizer = DoNothing(modules)
+    optimizer.zero_grad()
+    assert [module.zero_grad_calls for module in modules] == [1, 1]
+
+
+@pytest.mark.parametrize("optimizer_class", [SGD, Adam, AdamW])
+def test_step_on_an_object_without_parameters_is_a_clear_type_error(optimizer_class):
+    optimizer = optimizer_class([ZeroGradOnly()])
+    with pytest.raises(TypeError, match=r"parameters\(\) / grads\(\)"):
+        optimizer.step()
+
+
+@pytest.mark.parametrize("optimizer_class", [SGD, Adam, AdamW])
+@pytest.mark.parametrize("modules", [[], [ReLU()], [Sequential(ReLU(), ReLU())]],
+                         ids=["empty list", "a ReLU", "a Sequential of ReLUs"])
+def test_a_model_with_no_parameters_is_refused_as_in_pytorch(optimizer_class, modules):
+    with pytest.raises(ValueError, match="optimizer got an empty parameter list"):
+        optimizer_class(modules)
+
+
 # --------------------------------------------------------------------- reading the modules
 
 

@@ -133,8 +133,8 @@ def test_without_shuffle_every_epoch_has_the_same_order():
 def test_each_batch_pairs_every_input_with_its_own_label():
     loader = DataLoader(indexed_dataset(20), batch_size=6, shuffle=True)
     for batch_x, batch_y in loader:
-        np.testing.assert_array_equal(batch_x[:, 0], batch_y[:, 0])
-        np.testing.assert_array_equal(batch_x[:, 1], -batch_y[:, 0])
+        np.testing.assert_array_equal(batch_x[:, 0], batch_y)
+        np.testing.assert_array_equal(batch_x[:, 1], -batch_y)
 
 
 def test_every_for_loop_over_the_loader_is_a_complete_new_epoch():
@@ -233,20 +233,31 @@ def test_vector_samples_stack_into_rows(make_dataset, rng):
     np.testing.assert_array_equal(batch_y, y[:5])
 
 
-def test_scalar_labels_stack_into_a_column(make_dataset):
+def test_scalar_labels_stack_into_a_vector_as_in_pytorch(make_dataset):
     X = np.zeros((10, 2), np.float32)
     y = np.arange(10, dtype=np.int64)
     batches = list(DataLoader(make_dataset(X, y), batch_size=4))
-    assert [batch_y.shape for _, batch_y in batches] == [(4, 1), (4, 1), (2, 1)]
-    np.testing.assert_array_equal(batches[0][1], [[0], [1], [2], [3]])
+    assert [batch_y.shape for _, batch_y in batches] == [(4,), (4,), (2,)], (
+        "DataLoader: scalar labels must stack to (B,) as PyTorch's default collate does "
+        "(see docs/stage5.md#dataloader)"
+    )
+    np.testing.assert_array_equal(batches[0][1], [0, 1, 2, 3])
 
 
-def test_scalar_features_stack_into_a_column(make_dataset):
+def test_class_index_batches_compare_elementwise_with_argmax(make_dataset):
+    # the PyTorch Quickstart's accuracy line: with (B, 1) labels it would broadcast to (B, B)
+    X = np.eye(4, dtype=np.float32)
+    y = np.array([0, 1, 2, 0])
+    batch_x, batch_y = next(iter(DataLoader(make_dataset(X, y), batch_size=4)))
+    assert (batch_x.argmax(1) == batch_y).sum() == 3
+
+
+def test_scalar_features_stack_into_a_vector(make_dataset):
     X = np.linspace(0.0, 1.0, 6).astype(np.float32)
     y = np.zeros(6, np.float32)
     batch_x, _ = next(iter(DataLoader(make_dataset(X, y), batch_size=6)))
-    assert batch_x.shape == (6, 1)
-    np.testing.assert_array_equal(batch_x[:, 0], X)
+    assert batch_x.shape == (6,)
+    np.testing.assert_array_equal(batch_x, X)
 
 
 def test_image_samples_stack_on_a_new_first_axis(make_dataset, rng):
@@ -255,7 +266,7 @@ def test_image_samples_stack_on_a_new_first_axis(make_dataset, rng):
     batch_x, batch_y = next(iter(DataLoader(make_dataset(X, y), batch_size=3)))
     assert batch_x.shape == (3, 4, 5)
     np.testing.assert_array_equal(batch_x, X[:3])
-    assert batch_y.shape == (3, 1)
+    assert batch_y.shape == (3,)
 
 
 def test_batches_keep_the_dtype_of_the_samples(make_dataset):

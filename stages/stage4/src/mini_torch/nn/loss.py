@@ -20,9 +20,11 @@ _REDUCTIONS = ("mean", "sum")
 
 
 class Loss(ABC):
-    """Base class of losses: ``forward(predictions, targets) -> float``, ``backward() -> array``.
+    """Base class of losses: ``forward(predictions, targets) -> scalar``, ``backward() -> array``.
 
-    ``forward`` caches ``predictions`` and ``targets`` and returns the loss as a Python float;
+    ``forward`` caches ``predictions`` and ``targets`` and returns the loss as a 0-d numpy
+    floating scalar of the predictions' dtype (``loss.item()``, ``float(loss)`` and
+    ``f"{loss:.4f}"`` work as on a PyTorch loss);
     ``backward`` returns ``dL/d(predictions)``, shaped like ``predictions``, ready to be passed to
     ``model.backward``.
     """
@@ -32,14 +34,14 @@ class Loss(ABC):
         self.targets: np.ndarray | None = None
 
     @abstractmethod
-    def forward(self, predictions: np.ndarray, targets: np.ndarray) -> float:
+    def forward(self, predictions: np.ndarray, targets: np.ndarray) -> np.floating:
         """Cache both arrays and return the loss value."""
 
     @abstractmethod
     def backward(self) -> np.ndarray:
         """The gradient of the last forward's loss with respect to its predictions."""
 
-    def __call__(self, predictions: np.ndarray, targets: np.ndarray) -> float:
+    def __call__(self, predictions: np.ndarray, targets: np.ndarray) -> np.floating:
         return self.forward(predictions, targets)
 
     def _cached(self) -> tuple[np.ndarray, np.ndarray]:
@@ -85,15 +87,15 @@ class MSELoss(_ReducedLoss):
 
     Examples:
         >>> criterion = MSELoss()
-        >>> criterion(np.array([[1.0], [3.0]]), np.array([[0.0], [1.0]]))
+        >>> criterion(np.array([[1.0], [3.0]]), np.array([[0.0], [1.0]])).item()
         2.5
     """
 
-    def forward(self, predictions: np.ndarray, targets: np.ndarray) -> float:
+    def forward(self, predictions: np.ndarray, targets: np.ndarray) -> np.floating:
         # BEGIN SOLUTION
         value = F.mse_loss(predictions, targets, self.reduction)
         self.predictions, self.targets = predictions, targets
-        return float(value)
+        return value
         # END SOLUTION
 
     def backward(self) -> np.ndarray:
@@ -120,7 +122,7 @@ class CrossEntropyLoss(_ReducedLoss):
 
     Examples:
         >>> criterion = CrossEntropyLoss()
-        >>> round(criterion(np.zeros((2, 4)), np.array([0, 3])), 4)  # log 4
+        >>> round(criterion(np.zeros((2, 4)), np.array([0, 3])).item(), 4)  # log 4
         1.3863
     """
 
@@ -129,11 +131,11 @@ class CrossEntropyLoss(_ReducedLoss):
         check_in_range(label_smoothing, "label_smoothing", "CrossEntropyLoss", 0.0, 1.0)
         self.label_smoothing = float(label_smoothing)
 
-    def forward(self, predictions: np.ndarray, targets: np.ndarray) -> float:
+    def forward(self, predictions: np.ndarray, targets: np.ndarray) -> np.floating:
         # BEGIN SOLUTION
         value = F.cross_entropy(predictions, targets, self.reduction, self.label_smoothing)
         self.predictions, self.targets = predictions, targets
-        return float(value)
+        return value
         # END SOLUTION
 
     def backward(self) -> np.ndarray:
@@ -158,15 +160,15 @@ class BCEWithLogitsLoss(_ReducedLoss):
         - targets: the same shape, values in ``[0, 1]``
 
     Examples:
-        >>> round(BCEWithLogitsLoss()(np.zeros((2, 1)), np.ones((2, 1))), 4)  # log 2
+        >>> round(BCEWithLogitsLoss()(np.zeros((2, 1)), np.ones((2, 1))).item(), 4)  # log 2
         0.6931
     """
 
-    def forward(self, predictions: np.ndarray, targets: np.ndarray) -> float:
+    def forward(self, predictions: np.ndarray, targets: np.ndarray) -> np.floating:
         # BEGIN SOLUTION
         value = F.binary_cross_entropy_with_logits(predictions, targets, self.reduction)
         self.predictions, self.targets = predictions, targets
-        return float(value)
+        return value
         # END SOLUTION
 
     def backward(self) -> np.ndarray:

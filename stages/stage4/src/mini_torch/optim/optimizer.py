@@ -22,8 +22,8 @@ class Optimizer(ABC):
     and does not care which rule runs).
 
     Args:
-        modules: a list of modules (anything with ``parameters()`` and ``grads()``), or a single
-            module, which is wrapped in a list.
+        modules: a list of modules (anything with ``parameters()`` and ``grads()``; checked at
+            :meth:`step`), or a single module, which is wrapped in a list.
         lr: learning rate.
     """
 
@@ -37,12 +37,13 @@ class Optimizer(ABC):
                     f"take modules, not parameter arrays (they read parameters() and grads() "
                     f"at each step). Pass the model itself: {type(self).__name__}(model)."
                 )
-            if not (callable(getattr(module, "parameters", None))
-                    and callable(getattr(module, "grads", None))):
-                raise TypeError(
-                    f"{type(self).__name__}: item {position} ({module!r}) has no parameters() / "
-                    f"grads(); pass modules such as a Sequential or a Linear."
-                )
+        if all(callable(getattr(module, "parameters", None)) for module in modules) \
+                and not any(module.parameters() for module in modules):
+            raise ValueError(
+                f"{type(self).__name__}: optimizer got an empty parameter list: the model has "
+                f"no parameters (got {[type(m).__name__ for m in modules]}). Build the layers before the optimizer; a "
+                f"layer with weights of its own declares them in parameters() and grads()."
+            )
         check_in_range(lr, "lr", type(self).__name__)
         self.modules = list(modules)
         self.lr = lr
@@ -63,6 +64,12 @@ class Optimizer(ABC):
         """Each ``(parameter, gradient)`` pair once, skipping parameters without a gradient."""
         seen: set[int] = set()
         for module in self.modules:
+            if not (callable(getattr(module, "parameters", None))
+                    and callable(getattr(module, "grads", None))):
+                raise TypeError(
+                    f"{type(self).__name__}.step: {module!r} has no parameters() / grads(), so "
+                    f"there is nothing to update; pass modules such as a Sequential or a Linear."
+                )
             params, grads = module.parameters(), module.grads()
             if len(params) != len(grads):
                 raise RuntimeError(

@@ -12,21 +12,11 @@ from mini_torch._checks import check_positive_int
 
 
 def _stack_samples(samples: list) -> np.ndarray:
-    """Stack per-sample arrays into a batch: scalars and vectors as rows, the rest on a new axis.
+    """Stack per-sample arrays on a new first axis, as PyTorch's default collate does.
 
-    Samples of 0 or 1 dimensions stack like ``np.vstack``: ``(D,)`` samples give ``(B, D)`` and
-    scalar labels give ``(B, 1)``. Larger samples, e.g. ``(H, W)`` images, give ``(B, H, W)``.
+    Scalar labels give ``(B,)``, ``(D,)`` samples ``(B, D)``, ``(H, W)`` images ``(B, H, W)``.
     """
-    arrays = [np.asarray(sample) for sample in samples]
-    if arrays[0].ndim <= 1:
-        return np.vstack(arrays)
-    return np.stack(arrays)
-
-
-def _as_rows(batch) -> np.ndarray:
-    """The fast path's batch with the same layout rule: a ``(B,)`` batch becomes ``(B, 1)``."""
-    batch = np.asarray(batch)
-    return batch.reshape(-1, 1) if batch.ndim == 1 else batch
+    return np.stack([np.asarray(sample) for sample in samples])
 
 
 class DataLoader:
@@ -46,9 +36,9 @@ class DataLoader:
         drop_last: drop the last batch if it is smaller than ``batch_size``.
         generator: a ``numpy.random.Generator`` for the shuffling.
 
-    Shape:
-        - ``(D,)`` samples -> ``batch_x`` of shape ``(B, D)``; scalar labels -> ``(B, 1)``
-        - ``(H, W)`` samples -> ``(B, H, W)``
+    Shape (samples stack on a new first axis, as in PyTorch, on both paths):
+        - ``(D,)`` samples -> ``batch_x`` of shape ``(B, D)``; scalar labels -> ``(B,)``
+        - ``(H, W)`` samples -> ``(B, H, W)``; one-hot ``(C,)`` labels -> ``(B, C)``
 
     Examples:
         >>> from mini_torch.utils.data import ArrayDataset
@@ -87,7 +77,7 @@ class DataLoader:
         get_batch = getattr(self.dataset, "__getitems__", None)
         if callable(get_batch):
             batch_x, batch_y = get_batch(indices)
-            return _as_rows(batch_x), _as_rows(batch_y)
+            return np.asarray(batch_x), np.asarray(batch_y)
         samples = [self.dataset[int(index)] for index in indices]
         if not all(isinstance(sample, tuple) and len(sample) == 2 for sample in samples):
             raise TypeError(
