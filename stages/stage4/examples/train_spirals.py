@@ -79,7 +79,6 @@ def train_epoch(model: nn.Module, criterion: nn.Loss, optimizer: optim.Optimizer
     The order of the samples comes from ``mini_torch.init.get_generator()``, so a seeded run
     draws the same batches every time.
     """
-    # BEGIN SOLUTION
     order = mini_torch.init.get_generator().permutation(len(X))
     total_loss = 0.0
     for start in range(0, len(X), batch_size):
@@ -90,9 +89,8 @@ def train_epoch(model: nn.Module, criterion: nn.Loss, optimizer: optim.Optimizer
         optimizer.zero_grad()                        # gradients accumulate: clear them first
         model.backward(criterion.backward())         # fills dW and db of every Linear
         optimizer.step()                             # p -= ..., in place
-        total_loss += loss * len(batch)
+        total_loss += loss.item() * len(batch)
     return total_loss / len(X)
-    # END SOLUTION
 
 
 def main() -> None:

@@ -101,21 +101,19 @@ def train_one_epoch(model: nn.Module, loader: DataLoader, criterion: nn.Loss,
     Returns the mean loss and the accuracy over the epoch's batches, each batch weighted by its
     size (the weights change during the epoch, so these describe the model while it learned).
     """
-    # BEGIN SOLUTION
     model.train()
     loss_sum, correct, seen = 0.0, 0, 0
     for x, y in loader:                        # x: (B, 784) float32, y: (B, 10) one-hot
         logits = model(x)                      # (B, 10)
-        loss = criterion(logits, y)            # a float; criterion caches logits and y
+        loss = criterion(logits, y)            # a 0-d scalar; criterion caches logits and y
         optimizer.zero_grad()                  # clear the gradients of the last batch
         model.backward(criterion.backward())   # dL/dlogits, then through every layer
         optimizer.step()                       # update W and b of every Linear in place
         batch_size = x.shape[0]
-        loss_sum += loss * batch_size
+        loss_sum += loss.item() * batch_size
         correct += int(np.sum(logits.argmax(axis=1) == y.argmax(axis=1)))
         seen += batch_size
     return loss_sum / seen, correct / seen
-    # END SOLUTION
 
 
 def main() -> None:
@@ -145,7 +143,8 @@ def main() -> None:
             optimizer.lr = cosine_lr(args.lr, epoch, args.epochs)
         train_loss, train_accuracy = train_one_epoch(model, train_loader, criterion, optimizer)
         model.eval()
-        test_accuracy = F.accuracy(model(x_test), y_test)  # the whole test set in one pass
+        with mini_torch.no_grad():                 # evaluation: keep nothing for backward
+            test_accuracy = F.accuracy(model(x_test), y_test)  # the whole test set in one pass
         history["train loss"].append(train_loss)
         history["train accuracy"].append(train_accuracy)
         history["test accuracy"].append(test_accuracy)
@@ -155,7 +154,8 @@ def main() -> None:
     seconds = time.perf_counter() - start
 
     model.eval()
-    test_logits = model(x_test)
+    with mini_torch.no_grad():
+        test_logits = model(x_test)
     accuracy = F.accuracy(test_logits, y_test)
     predicted = test_logits.argmax(axis=1)
     true = y_test.argmax(axis=1)

@@ -75,19 +75,17 @@ def make_optimizer(name: str, model: nn.Module, lr: float | None = None) -> opti
 def train_epoch(model: nn.Module, loader: DataLoader, criterion: nn.Loss,
                 optimizer: optim.Optimizer) -> float:
     """One pass over ``loader``, one optimizer step per batch; returns the mean loss per sample."""
-    # BEGIN SOLUTION
     model.train()
     total_loss, seen = 0.0, 0
-    for x, y in loader:                        # x: (B, 2) float32, y: (B, 1) class indices
+    for x, y in loader:                        # x: (B, 2) float32, y: (B,) class indices
         logits = model(x)                      # (B, 3); every layer caches its input
         loss = criterion(logits, y)
         optimizer.zero_grad()                  # gradients accumulate: clear them first
         model.backward(criterion.backward())   # fills dW and db of every Linear
         optimizer.step()                       # p -= ..., in place
-        total_loss += loss * x.shape[0]        # the last batch may be smaller
+        total_loss += loss.item() * x.shape[0]  # the last batch may be smaller
         seen += x.shape[0]
     return total_loss / seen
-    # END SOLUTION
 
 
 def main() -> None:

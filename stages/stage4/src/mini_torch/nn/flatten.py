@@ -1,4 +1,4 @@
-"""``Flatten``: reshape each sample to a vector, e.g. ``(N, 28, 28)`` images to ``(N, 784)`` rows."""
+"""``Flatten``: reshape each sample to a vector, e.g. ``(N, 28, 28)`` images to ``(N, 784)``."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ class Flatten(Module):
             )
         start, end = self.start_dim % x.ndim, self.end_dim % x.ndim
         self.input_shape = x.shape
-        return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1:])
+        return x.reshape((*x.shape[:start], -1, *x.shape[end + 1:]))
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         # the forward only renamed the axes: dL/dx is dL/dy in the input's shape
