@@ -239,7 +239,7 @@ def test_scalar_labels_stack_into_a_vector_as_in_pytorch(make_dataset):
     batches = list(DataLoader(make_dataset(X, y), batch_size=4))
     assert [batch_y.shape for _, batch_y in batches] == [(4,), (4,), (2,)], (
         "DataLoader: scalar labels must stack to (B,) as PyTorch's default collate does "
-        "(see docs/stage5.md#dataloader)"
+        "(see docs/stage5.md#batching-and-drop_last)"
     )
     np.testing.assert_array_equal(batches[0][1], [0, 1, 2, 3])
 

@@ -49,7 +49,7 @@ def train_step(model: nn.Module, X: np.ndarray, targets: np.ndarray, lr: float,
     for p, g in zip(model.parameters(), model.grads()):
         p -= lr * g
     model.zero_grad()
-    return loss
+    return loss.item()
     # END SOLUTION
 
 

@@ -59,7 +59,7 @@ def train_step(model: nn.Module, X: np.ndarray, y: np.ndarray, lr: float,
     for p, g in zip(model.parameters(), model.grads()):
         p -= lr * g
     model.zero_grad()
-    return loss
+    return loss.item()
     # END SOLUTION
 
 

@@ -61,12 +61,12 @@ def train_step(model: nn.Module, X: np.ndarray, y: np.ndarray, lr: float,
         criterion = nn.CrossEntropyLoss()
     # BEGIN SOLUTION
     logits = model(X)                     # (N, 3); every layer caches its input
-    loss = criterion(logits, y)           # a Python float; the criterion caches logits and y
+    loss = criterion(logits, y)           # a 0-d scalar; the criterion caches logits and y
     model.backward(criterion.backward())  # dL/dlogits (N, 3), then every layer in reverse
     for p, g in zip(model.parameters(), model.grads()):
         p -= lr * g                       # in place: the layers keep the very same arrays
     model.zero_grad()                     # gradients accumulate, so clear them for the next step
-    return loss
+    return loss.item()
     # END SOLUTION
 
 

@@ -41,8 +41,9 @@ class Optimizer(ABC):
                 and not any(module.parameters() for module in modules):
             raise ValueError(
                 f"{type(self).__name__}: optimizer got an empty parameter list: the model has "
-                f"no parameters (got {[type(m).__name__ for m in modules]}). Build the layers before the optimizer; a "
-                f"layer with weights of its own declares them in parameters() and grads()."
+                f"no parameters (got {[type(m).__name__ for m in modules]}). Build the layers "
+                f"before the optimizer; a layer with weights of its own declares them in "
+                f"parameters() and grads()."
             )
         check_in_range(lr, "lr", type(self).__name__)
         self.modules = list(modules)
