@@ -1,0 +1,37 @@
+"""Layers, models and losses: ``import mini_torch.nn as nn``."""
+
+from mini_torch.nn.activation import GELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from mini_torch.nn.attention import MultiHeadSelfAttention
+from mini_torch.nn.container import Sequential
+from mini_torch.nn.dropout import Dropout
+from mini_torch.nn.embedding import Embedding
+from mini_torch.nn.flatten import Flatten
+from mini_torch.nn.linear import Linear
+from mini_torch.nn.loss import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
+from mini_torch.nn.module import Module
+from mini_torch.nn.normalization import LayerNorm
+from mini_torch.nn.transformer import PerPosition, TransformerBlock
+
+__all__ = [
+    "GELU",
+    "Activation",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "Identity",
+    "LayerNorm",
+    "LeakyReLU",
+    "Linear",
+    "Loss",
+    "MSELoss",
+    "Module",
+    "MultiHeadSelfAttention",
+    "PerPosition",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
+    "TransformerBlock",
+]

@@ -1,0 +1,233 @@
+"""``Module``: the base class of every layer and of every model built from layers."""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+from mini_torch.grad_mode import is_grad_enabled
+
+
+class Module(ABC):
+    """Base class of layers and models: a forward pass, a backward pass, parameters, gradients.
+
+    A subclass implements :meth:`forward` and :meth:`backward`. A module assigned to an attribute
+    of a module is registered as its *child*, in assignment order, as in PyTorch::
+
+        class Net(Module):
+            def __init__(self):
+                super().__init__()
+                self.body = Sequential(Linear(784, 128), ReLU())   # child "body"
+                self.head = Linear(128, 10)                         # child "head"
+
+    so ``parameters()``, ``grads()``, ``named_parameters()`` (``body.0.W``, ``head.b``),
+    ``zero_grad()``, ``train()`` / ``eval()``, ``state_dict()`` and ``repr`` cover the whole tree
+    with no hand-written plumbing. A *leaf* layer with arrays of its own (``Linear``) overrides
+    :meth:`parameters` and :meth:`grads` to declare them, aligned one to one (``grads()[i]`` is the
+    gradient of ``parameters()[i]``, or ``None`` before the first backward); arrays are never
+    discovered by attribute. A composite with arrays of its own returns them followed by
+    ``super().parameters()``.
+
+    Arrays that ``forward`` keeps for ``backward`` are named in ``_cached_names`` (``("x",)`` by
+    default): under :func:`mini_torch.no_grad` assigning them stores ``None``, and
+    :meth:`_cached` raises a clear error when ``backward`` finds one missing.
+
+    Examples:
+        >>> class Double(Module):
+        ...     def forward(self, x):
+        ...         return 2 * x
+        ...     def backward(self, grad_output):
+        ...         return 2 * grad_output
+        >>> Double()(np.ones((1, 2)))
+        array([[2., 2.]])
+    """
+
+    training: bool = True
+    _cached_names: tuple[str, ...] = ("x",)
+
+    def __init__(self) -> None:
+        self.training = True
+
+    def __setattr__(self, name: str, value) -> None:
+        children = self.__dict__.setdefault("_modules", {})
+        if isinstance(value, Module):
+            children[name] = value  # a re-assigned name keeps its place, as in PyTorch
+        else:
+            children.pop(name, None)
+            if name in self._cached_names and value is not None:
+                self.__dict__["_cached_without_grad"] = not is_grad_enabled()
+                if not is_grad_enabled():
+                    value = None  # no_grad: keep nothing for backward
+        object.__setattr__(self, name, value)
+
+    def add_module(self, name: str, module: Module) -> None:
+        """Register ``module`` as the child ``name`` (what attribute assignment does)."""
+        if not isinstance(module, Module):
+            raise TypeError(
+                f"{type(self).__name__}.add_module: '{name}' is {type(module).__name__}, "
+                f"not a Module."
+            )
+        setattr(self, name, module)
+
+    @abstractmethod
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Compute the output for the batch ``x`` and cache what :meth:`backward` needs."""
+
+    @abstractmethod
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        """Given ``dL/d(output)``, accumulate parameter gradients and return ``dL/d(input)``."""
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(x)
+
+    def _cached(self, name: str):
+        """The array ``forward`` kept in ``self.<name>``; a clear error if there is none."""
+        value = getattr(self, name, None)
+        if value is None:
+            if self.__dict__.get("_cached_without_grad"):
+                raise RuntimeError(
+                    f"{self!r}: backward called after a forward under mini_torch.no_grad(), "
+                    f"which keeps nothing for backward; run the forward outside no_grad() to "
+                    f"train."
+                )
+            raise RuntimeError(f"{self!r}: backward called before forward; run forward first.")
+        return value
+
+    def _cached_input(self) -> np.ndarray:
+        """``self.x``, the input the last forward cached (``Linear``, the activations)."""
+        return self._cached("x")
+
+    def children(self) -> list[Module]:
+        """The direct sub-modules, in the order they were assigned."""
+        return list(self.__dict__.get("_modules", {}).values())
+
+    def named_children(self) -> list[tuple[str, Module]]:
+        """``(name, module)`` for each direct sub-module, in order."""
+        return list(self.__dict__.get("_modules", {}).items())
+
+    def parameters(self) -> list[np.ndarray]:
+        """The trainable arrays of the children, in order (a leaf layer declares its own)."""
+        return [param for child in self.children() for param in child.parameters()]
+
+    def grads(self) -> list[np.ndarray | None]:
+        """The gradients, aligned with :meth:`parameters`."""
+        return [grad for child in self.children() for grad in child.grads()]
+
+    def zero_grad(self) -> None:
+        """Set every gradient to zero in place; gradients that do not exist yet stay ``None``."""
+        for grad in self.grads():
+            if grad is not None:
+                grad.fill(0)
+
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode on this module and every sub-module; returns ``self``."""
+        self.training = bool(mode)
+        for child in self.children():
+            child.train(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Set evaluation mode on the whole tree (``train(False)``); returns ``self``."""
+        return self.train(False)
+
+    def named_parameters(self) -> list[tuple[str, np.ndarray]]:
+        """``(name, array)`` pairs in :meth:`parameters` order.
+
+        A child's parameters carry the child's name as a prefix (``"body.0.W"``); a module's own
+        arrays are named after the attribute that holds them (``"W"``, ``"b"``).
+        """
+        name_of: dict[int, str] = {}
+        for child_name, child in self.named_children():
+            for name, param in child.named_parameters():
+                name_of.setdefault(id(param), f"{child_name}.{name}")
+        for name, value in vars(self).items():
+            if isinstance(value, np.ndarray):
+                name_of.setdefault(id(value), name)
+        return [(name_of.get(id(param), str(index)), param)
+                for index, param in enumerate(self.parameters())]
+
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """A copy of every parameter, by name: a snapshot that later training does not change."""
+        return OrderedDict((name, param.copy()) for name, param in self.named_parameters())
+
+    def load_state_dict(self, state_dict: dict[str, np.ndarray]) -> None:
+        """Copy saved values into the existing parameter arrays (never rebinding them).
+
+        Raises:
+            KeyError: a key is missing from ``state_dict`` or is not a parameter of this module.
+            ValueError: a saved array's shape differs from the parameter's.
+        """
+        own = OrderedDict(self.named_parameters())
+        missing = [name for name in own if name not in state_dict]
+        unexpected = [name for name in state_dict if name not in own]
+        if missing or unexpected:
+            raise KeyError(
+                f"load_state_dict for {type(self).__name__}: missing keys {missing}, unexpected "
+                f"keys {unexpected}; the state_dict must come from a model of the same "
+                f"architecture (names: {list(own)})."
+            )
+        for name, param in own.items():
+            value = np.asarray(state_dict[name])
+            if value.shape != param.shape:
+                raise ShapeMismatchError(
+                    f"load_state_dict for {type(self).__name__}: Shape mismatch for '{name}': "
+                    f"{value.shape} in the saved weights but {param.shape} in the model; the "
+                    f"weights come from a model of another size."
+                )
+        for name, param in own.items():
+            param[...] = state_dict[name]  # in place: optimizers keep their references
+
+    def save_weights(self, path: str | os.PathLike) -> Path:
+        """Write :meth:`state_dict` to an ``.npz`` file (``.npz`` is appended if missing)."""
+        path = Path(path)
+        if path.suffix != ".npz":
+            path = path.with_name(path.name + ".npz")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, **self.state_dict())
+        return path
+
+    def load_weights(self, path: str | os.PathLike) -> None:
+        """Load a file written by :meth:`save_weights` into this model, in place.
+
+        Raises:
+            FileNotFoundError: no file at ``path`` (nor at ``path + ".npz"``).
+            KeyError: the file's names differ from this model's.
+            ShapeMismatchError: an array's shape differs (both a ``ValueError`` and an
+                ``AssertionError``, the error the course's earlier tests expect).
+        """
+        path = Path(path)
+        if not path.is_file() and path.with_name(path.name + ".npz").is_file():
+            path = path.with_name(path.name + ".npz")
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{type(self).__name__}.load_weights: no file at {path}; write one with "
+                f"model.save_weights(path) first."
+            )
+        with np.load(path, allow_pickle=False) as archive:
+            self.load_state_dict({name: archive[name] for name in archive.files})
+
+    def extra_repr(self) -> str:
+        """The text between the parentheses of ``repr(module)``; override to show sizes."""
+        return ""
+
+    def __repr__(self) -> str:
+        children = self.named_children()
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}("]
+        if self.extra_repr():
+            lines.append(f"  {self.extra_repr()}")
+        for name, child in children:
+            child_repr = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child_repr}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+class ShapeMismatchError(ValueError, AssertionError):
+    """A saved array does not fit the model's parameter (a ``ValueError`` and an
+    ``AssertionError``, so code written for either catches it)."""
