@@ -6,11 +6,22 @@ silently test the wrong code, so the run stops before collecting anything when t
 does not live in this interpreter's site-packages (or in ``MINI_TORCH_EXPECT_PATH``, where a
 grader installs a submission). Set ``MINI_TORCH_ALLOW_SOURCE=1`` to test an editable install on
 purpose.
+
+In a student release, ``shared_tests/tasks.json`` (written by the release tool) lists each
+stage's tasks in the order its guide teaches them, with the guide section of each. The tests then
+run in that order (a test module at the rank of its first task; inside a module, its tests by
+task, unless a parametrized fixture shared by the module ties them together), so the first
+failure is the guide's first unfinished task, and every failure of a task's test names its
+section (``docs/stage1.md#linear``).
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
+import json
 import os
+import re
 import sysconfig
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +47,18 @@ def pytest_report_header(config) -> list[str]:
     return [f"mini_torch {version} (stage {stage}) imported from {_package_dir()}"]
 
 
+def _editable_install() -> bool:
+    """Whether the installed distribution mini-torch is an editable install (PEP 660)."""
+    try:
+        text = importlib.metadata.distribution("mini-torch").read_text("direct_url.json")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    try:
+        return bool(json.loads(text or "{}").get("dir_info", {}).get("editable", False))
+    except ValueError:
+        return False
+
+
 def _allowed_locations() -> set[Path]:
     """Where the package under test may live: site-packages, or where a grader installed it."""
     expected = os.environ.get("MINI_TORCH_EXPECT_PATH")
@@ -48,6 +71,15 @@ def pytest_configure(config) -> None:
     if os.environ.get("MINI_TORCH_ALLOW_SOURCE") != "1" and not any(
         package_dir.is_relative_to(location) for location in allowed
     ):
+        if _editable_install():
+            pytest.exit(
+                f"mini_torch is an editable install (pip install -e) of {package_dir}: the tests "
+                f"check the package as a wheel would install it. Run them through nox "
+                f"(nox -s stageN), or reinstall without -e (python -m pip install "
+                f"./stages/stageN), or set MINI_TORCH_ALLOW_SOURCE=1 to test the editable "
+                f"install on purpose.",
+                returncode=4,
+            )
         pytest.exit(
             f"mini_torch was imported from {package_dir}, which is not where the package under "
             f"test is installed ({', '.join(map(str, sorted(allowed)))}). "
@@ -123,3 +155,88 @@ def stage_examples() -> Callable[[int], Path]:
         return folder
 
     return examples_of
+
+
+# ----------------------------------------------------------------------- the guide's task order
+
+TASKS_FILE = Path(__file__).with_name("tasks.json")
+
+
+@functools.lru_cache(maxsize=1)
+def _read_tasks() -> tuple[tuple[int, str, str], ...]:
+    """``(stage, match key, guide section)`` of every task of the release, in the guide's order."""
+    if not TASKS_FILE.is_file():
+        return ()
+    try:
+        stages = json.loads(TASKS_FILE.read_text(encoding="utf-8"))
+    except ValueError:
+        return ()
+    tasks = []
+    for stage in sorted(stages, key=int):
+        for task in stages[stage]:
+            name = str(task.get("name", ""))
+            # ``Linear.forward`` is found as ``linear`` (test_linear.py, [Linear]); a function
+            # as itself (``linear_backward``, ``train_step``).
+            key = name.split(".")[0] if "." in name else name
+            tasks.append((int(stage), key.lower(), str(task.get("guide", ""))))
+    return tuple(tasks)
+
+
+def _task_index(nodeid: str, tasks: tuple[tuple[int, str, str], ...]) -> int | None:
+    """The first task (in guide order) a test exercises, by the longest task name it contains."""
+    text = nodeid.lower()
+    best: tuple[int, int] | None = None
+    for index, (_, key, _) in enumerate(tasks):
+        if key and re.search(rf"(?<![a-z0-9]){re.escape(key)}(?![a-z0-9])", text):
+            candidate = (-len(key), index)
+            if best is None or candidate < best:
+                best = candidate
+    return None if best is None else best[1]
+
+
+def _stage_of_item(item) -> int:
+    match = re.search(r"(?:^|/)stage(\d+)/", item.nodeid)
+    return int(match.group(1)) if match else 0
+
+
+def _module_is_tied(items) -> bool:
+    """Whether tests of a module share a parametrized module- or session-scoped fixture."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        for definitions in getattr(info, "name2fixturedefs", {}).values():
+            for definition in definitions:
+                if definition.scope != "function" and definition.params is not None:
+                    return True
+    return False
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    tasks = _read_tasks()
+    if not tasks:
+        return
+    unranked = len(tasks)
+    modules: dict[str, list] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::")[0], []).append(item)
+    ranked_modules = []
+    for position, module_items in enumerate(modules.values()):
+        ranks = [_task_index(item.nodeid, tasks) for item in module_items]
+        ranks = [unranked if rank is None else rank for rank in ranks]
+        if not _module_is_tied(module_items):
+            order = sorted(range(len(module_items)), key=lambda i: (ranks[i], i))
+            module_items = [module_items[i] for i in order]
+        stage = _stage_of_item(module_items[0])
+        ranked_modules.append(((stage, min(ranks), position), module_items))
+    items[:] = [item for _, group in sorted(ranked_modules, key=lambda g: g[0]) for item in group]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed:
+        return
+    tasks = _read_tasks()
+    index = _task_index(item.nodeid, tasks)
+    if index is not None and tasks[index][2]:
+        report.sections.append(("guide", f"this test checks a task of {tasks[index][2]}"))

@@ -1,7 +1,8 @@
 """``nox -s stage1`` inside a baked term: what a student runs, and what the instructor grades with.
 
-Two terms of stage 1 alone are baked, one as students get it and one with the solutions, and
-``nox -s stage1`` runs in both at the same time (each creates its virtualenv and installs the
+Two terms of stage 1 alone are baked, one as students get it and one with the answer keys in
+its staff folder, and ``nox -s stage1`` runs in the student repository and in the answer key of
+stage 1 at the same time (each creates its virtualenv and installs the
 stage, so they take a while; pip's cache makes the second time quick). The test results are read
 from the JUnit XML report that pytest writes when the noxfile passes it ``--junitxml``.
 """
@@ -59,6 +60,8 @@ def nox_runs(bake) -> dict[str, NoxRun]:
     for label, solutions in (("student", False), ("solutions", True)):
         project = bake(first_stage="1", last_stage="1", python_version=course_python,
                        include_solutions=solutions, platform="none", repo_name=label)
+        if solutions:  # the answer key sits in the staff's folder, in the release's layout
+            project = project.parent / f"{label}-staff" / "answer-keys" / "stage1"
         junit = project.parent / "junit.xml"
         log = project.parent / "nox.log"
         command = [sys.executable, "-m", "nox", "-f", str(project / "noxfile.py"), "-s", "stage1"]

@@ -2,19 +2,29 @@
 
 ``python -m instructor release --stage 3 --out DIR`` (or :func:`write_release`) writes::
 
-    DIR/stages/stage3/      the package: pyproject.toml, README.md, src/mini_torch, examples/
-    DIR/shared_tests/       conftest.py and the public tests stage1 .. stage3
-    DIR/docs/stage3.md      the student guide of the stage, and docs/index.md
+    DIR/stages/stage3/      the package: pyproject.toml, README.md, src/mini_torch, examples/,
+                            .release.json (the sha256 of each package file, for carry_forward.py)
+    DIR/shared_tests/       conftest.py, the public tests stage1 .. stage3, tasks.json (the
+                            stage's tasks in the guide's order, with the section of each)
+    DIR/docs/               index.md (the release's own) and the guides stage1.md .. stage3.md
     DIR/README.md           what to do, stage by stage, and how to run the tests
-    DIR/noxfile.py          ``nox -s stage3`` installs stages/stage3 and runs the tests
+    DIR/noxfile.py          ``nox -s stage3`` installs stages/stage3 and runs the tests;
+                            ``nox -s carry_forward -- 3``
+    DIR/carry_forward.py    copies the student's own earlier code into a new stage
     DIR/pyproject.toml      the pytest configuration (``--import-mode=importlib``)
 
 What a student writes in stage N is "the element stage N adds": every solution region (see
 :mod:`instructor.solutions`) of a file of ``src/mini_torch`` that stage N-1 does not have (for
 stage 1: every file) and of stage N's ``examples/*.py``. Those regions become stubs that raise
-``NotImplementedError("Stage N: implement <qualified name> (see docs/stageN.md)")``. The files
-carried from earlier stages stay solved; their marker lines are dropped. No marker line is left
-in a student release, and the hidden tests of ``instructor/hidden_tests`` never go into one.
+``NotImplementedError("Stage N: implement <qualified name> (see docs/stageN.md#section)")``,
+the section being the guide's first heading that names the function or its class (else "What
+you implement"). The files carried from earlier stages stay solved; their marker lines are
+dropped. No marker line is left in a student release, and the hidden tests of
+``instructor/hidden_tests`` never go into one.
+
+The release is assembled in a scratch folder and leak-checked there
+(:mod:`instructor.leakcheck`); a release that leaks is refused and nothing is written. Links of
+the docs to files the release does not hold are turned into plain text.
 
 Several stages can go into one DIR (call :func:`write_release` once per stage): the README then
 lists every stage found in DIR.
@@ -22,11 +32,22 @@ lists every stage found in DIR.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 import shutil
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path, PurePosixPath
 
+from instructor.leakcheck import (
+    github_slug,
+    markdown_links,
+    refuse_leaks,
+    resolve_link,
+)
 from instructor.repo import (
     PACKAGE_SUBDIR,
     InstructorError,
@@ -44,6 +65,7 @@ STAGE_ELEMENTS = {
     3: "the loss objects Loss, MSELoss, CrossEntropyLoss, BCEWithLogitsLoss",
     4: "the optimizers Optimizer, SGD, Adam, AdamW",
     5: "Dataset, ArrayDataset, DataLoader, MNISTDataset and save / load",
+    6: "generative building blocks: Embedding, LayerNorm, Dropout, self-attention, Transformer",
 }
 
 # Folders and files of a stage that are never part of a release: tool state and run outputs.
@@ -133,6 +155,98 @@ def new_package_files(root: Path, stage: int) -> set[PurePosixPath]:
     return files
 
 
+_HEADING = re.compile(r"^(#{2,6})\s+(?P<title>.+?)\s*#*\s*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def guide_sections(text: str) -> list[tuple[int, str, str]]:
+    """The ``##``-and-deeper headings of a guide: ``(line, title, anchor)`` in order."""
+    sections = []
+    counts: dict[str, int] = {}
+    in_fence = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        match = None if in_fence else _HEADING.match(line)
+        if match is None:
+            if not in_fence and line.startswith("# "):
+                counts[github_slug(line[2:])] = counts.get(github_slug(line[2:]), 0) + 1
+            continue
+        slug = github_slug(match["title"])
+        seen = counts.get(slug, 0)
+        counts[slug] = seen + 1
+        sections.append((number, match["title"], slug if seen == 0 else f"{slug}-{seen}"))
+    return sections
+
+
+def _task_words(name: str) -> list[str]:
+    """What a guide's headings call a stub: ``mini_torch.nn.linear.Linear.forward`` ->
+    ``Linear``; ``mini_torch.functional.linear_backward`` -> ``linear``; ``MSELoss`` -> ``MSE``."""
+    if ":" in name:
+        return [name.split(":", 1)[1]]
+    parts = name.split(".")
+    classes = [part for part in parts[1:-1] if part[:1].isupper()][-1:]
+    if classes:
+        return [*classes, classes[0].removesuffix("Loss")] if classes[0] != "Loss" else classes
+    return [parts[-1].removesuffix("_backward")]
+
+
+def _implement_section(sections: list[tuple[int, str, str]]) -> tuple[int, str, str] | None:
+    return next((section for section in sections if "implement" in section[1].lower()), None)
+
+
+def guide_section_of(text: str, name: str) -> tuple[int, str] | None:
+    """The guide section that teaches a stub: ``(line, anchor)``, or None.
+
+    The first heading that names the stub (its class, or the function without ``_backward``)
+    as a word, else the section "What you implement".
+    """
+    sections = guide_sections(text)
+    for word in _task_words(name):
+        pattern = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(word)}(?![A-Za-z0-9_])", re.I)
+        for line, title, anchor in sections:
+            if pattern.search(title):
+                return line, anchor
+    implement = _implement_section(sections)
+    return (implement[0], implement[2]) if implement else None
+
+
+def _task_rank(text: str, stub: Stub) -> int:
+    """Where the guide's "What you implement" section first names the stub or its file."""
+    sections = guide_sections(text)
+    implement = _implement_section(sections)
+    if implement is None:
+        return 0
+    lines = text.splitlines()
+    after = [section[0] for section in sections if section[0] > implement[0]]
+    body_lines, in_fence = [], False
+    for line in lines[implement[0]:(after[0] - 1) if after else len(lines)]:
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence:
+            body_lines.append(line)
+    body = "\n".join(body_lines)
+    short = _short_name(stub)
+    file_name = PurePosixPath(stub.path).name
+    candidates = [body.find(short), body.find(short.split(".")[0]), body.find(file_name)]
+    found = [index for index in candidates if index >= 0]
+    return min(found) if found else len(body) + 1
+
+
+def stub_doc(root: Path, stage: int) -> Callable[[str], str]:
+    """The guide (with its section) a stub of ``stage`` points to: ``docs/stage1.md#linear``."""
+    doc = f"docs/stage{stage}.md"
+    guide = root / doc
+    text = guide.read_text(encoding="utf-8") if guide.is_file() else ""
+
+    def where(name: str) -> str:
+        found = guide_section_of(text, name)
+        return f"{doc}#{found[1]}" if found else doc
+
+    return where
+
+
 def render_stage(
     root: Path, stage: int, *, include_solutions: bool = False
 ) -> tuple[dict[PurePosixPath, bytes], list[Stub], list[str]]:
@@ -151,7 +265,7 @@ def render_stage(
         known = ", ".join(str(s) for s in stage_numbers(root)) or "none"
         raise InstructorError(f"--stage {stage}: no such stage (existing: {known})")
     new_files = new_package_files(root, stage)
-    doc = f"docs/stage{stage}.md"
+    doc = stub_doc(root, stage)
     files: dict[PurePosixPath, bytes] = {}
     stubs: list[Stub] = []
     solved: list[str] = []
@@ -202,34 +316,77 @@ def write_release(
     *,
     include_solutions: bool = False,
     overwrite: bool = False,
+    check: bool = True,
 ) -> ReleaseReport:
     """Write the student release of ``stage`` of the monorepo at ``root`` into ``out``.
+
+    The release is written into a scratch copy of ``out`` first and leak-checked there
+    (:mod:`instructor.leakcheck`); only a release that passes is copied into ``out``.
 
     Args:
         root: the monorepo root.
         stage: the stage to release.
         out: the release folder; other stages already released into it are kept.
         include_solutions: keep the solutions (and their markers) instead of stubbing them: an
-            answer key with the layout of a student release.
+            answer key with the layout of a student release (for staff; not leak-checked).
         overwrite: replace ``out/stages/stage<stage>`` if it exists (refused otherwise, so that a
             student's work is never overwritten by accident).
+        check: run the leak check (always on for a student release written by the CLI).
 
     Raises:
         InstructorError: no such stage, or the stage folder exists in ``out`` and ``overwrite`` is
             False.
+        LeakError: the release would give away a stub (nothing has been written then).
         MarkerError: malformed markers; nothing has been written then.
     """
     files, stubs, solved = render_stage(root, stage, include_solutions=include_solutions)
     out = out.resolve()
     target = out / "stages" / f"stage{stage}"
-    if target.exists():
-        if not overwrite:
-            raise InstructorError(
-                f"{target} exists; pass --force (overwrite=True) to replace it"
-            )
-        shutil.rmtree(target)
+    if target.exists() and not overwrite:
+        raise InstructorError(f"{target} exists; pass --force (overwrite=True) to replace it")
     report = ReleaseReport(stage=stage, out=out, stubs=stubs, solved_files=solved)
+    with tempfile.TemporaryDirectory(prefix="mini-torch-release-") as scratch:
+        staging = Path(scratch) / "release"
+        if out.is_dir():  # what DIR holds already (other stages), for the checks
+            shutil.copytree(out, staging, ignore=shutil.ignore_patterns(
+                ".git", ".nox", ".venv", "__pycache__", "*.pyc"))
+        staging.mkdir(parents=True, exist_ok=True)
+        written = assemble_release(root, stage, files, staging, report)
+        if check and not include_solutions:
+            refuse_leaks(staging, root, what=f"the release of stage {stage} into {out}",
+                         stages=[stage], only=written)
+        if target.exists():
+            shutil.rmtree(target)
+        out.mkdir(parents=True, exist_ok=True)
+        for relative in written:
+            source = staging / relative
+            if source.is_dir():
+                _copy_tree(source, out / relative)
+            elif source.is_file():
+                (out / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, out / relative)
+    return report
 
+
+def assemble_release(
+    root: Path,
+    stage: int,
+    files: dict[PurePosixPath, bytes],
+    out: Path,
+    report: ReleaseReport,
+    *,
+    readme: bool = True,
+) -> list[str]:
+    """Write a rendered stage and what goes with it into ``out``; return what was written.
+
+    ``out/stages/stage<stage>`` (replaced), ``shared_tests`` (conftest.py, the public tests of
+    stages 1 .. stage, the task order), ``docs`` (an index and the guides of stages 1 .. stage,
+    their links to what the release does not hold turned into text), ``pyproject.toml``,
+    ``.gitignore``, ``noxfile.py`` and (with ``readme``) ``README.md``.
+    """
+    target = out / "stages" / f"stage{stage}"
+    if target.exists():
+        shutil.rmtree(target)
     for relative, data in files.items():
         path = target / relative
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -238,25 +395,180 @@ def write_release(
     tests = out / "shared_tests"
     tests.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(root / "shared_tests" / "conftest.py", tests / "conftest.py")
+    written = [f"stages/stage{stage}", "shared_tests/conftest.py"]
     for k in stage_numbers(root):
         if k <= stage and (root / "shared_tests" / f"stage{k}").is_dir():
+            if (tests / f"stage{k}").exists():
+                shutil.rmtree(tests / f"stage{k}")
             _copy_tree(root / "shared_tests" / f"stage{k}", tests / f"stage{k}")
+            written.append(f"shared_tests/stage{k}")
         elif k <= stage:
             report.warnings.append(f"shared_tests/stage{k} does not exist: no tests for stage {k}")
+    tasks_file = tests / TASKS_FILE
+    tasks = json.loads(tasks_file.read_text(encoding="utf-8")) if tasks_file.is_file() else {}
+    tasks[str(stage)] = task_order(root, stage, report.stubs)
+    tasks_file.write_text(json.dumps(tasks, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    written.append(f"shared_tests/{TASKS_FILE}")
 
     docs = out / "docs"
     docs.mkdir(exist_ok=True)
-    for name in ("index.md", f"stage{stage}.md"):
+    for k in stage_numbers(root):
+        name = f"stage{k}.md"
+        if k > stage:
+            continue
         if (root / "docs" / name).is_file():
-            shutil.copyfile(root / "docs" / name, docs / name)
-        else:
+            text = (root / "docs" / name).read_text(encoding="utf-8")
+            if not (out / "stages" / f"stage{k}").is_dir():
+                # an earlier stage handed out solved: its tests run in this stage's session
+                text = re.sub(rf"\bnox -s stage{k}\b", f"nox -s stage{stage}", text)
+            (docs / name).write_text(text, encoding="utf-8")
+            written.append(f"docs/{name}")
+        elif k == stage:
             report.warnings.append(f"docs/{name} does not exist: the release has no copy of it")
+    (docs / "index.md").write_text(release_index(root, out), encoding="utf-8")
+    written.append("docs/index.md")
 
     (out / "pyproject.toml").write_text(RELEASE_PYPROJECT, encoding="utf-8")
     (out / ".gitignore").write_text(RELEASE_GITIGNORE, encoding="utf-8")
     (out / "noxfile.py").write_text(_template("student_noxfile.py"), encoding="utf-8")
-    (out / "README.md").write_text(release_readme(out), encoding="utf-8")
-    return report
+    (out / "carry_forward.py").write_text(_template("carry_forward.py"), encoding="utf-8")
+    written += ["pyproject.toml", ".gitignore", "noxfile.py", "carry_forward.py"]
+    write_manifest(target, files, report.stubs, stage)
+    if readme:
+        (out / "README.md").write_text(release_readme(out), encoding="utf-8")
+        written.append("README.md")
+    for relative in written:
+        path = out / relative
+        markdown = [path] if path.suffix == ".md" else sorted(path.rglob("*.md")) \
+            if path.is_dir() else []
+        for page in markdown:
+            fit_links(out, page)
+    return written
+
+
+#: The sections of the monorepo's docs/index.md that a release's docs index keeps: they hold
+#: for every stage. The others (the stage table, the repository layout, the monorepo's test
+#: commands) are replaced by the release's own.
+INDEX_SECTIONS = ("The architecture", "The standard training loop", "Design patterns")
+
+
+def release_index(root: Path, out: Path) -> str:
+    """The docs index of a release: the guides it holds, its tests, the shared overview."""
+    source = root / "docs" / "index.md"
+    text = source.read_text(encoding="utf-8") if source.is_file() else "# Mini-Torch\n"
+    chunks = re.split(r"(?m)^(?=## )", text)
+    intro, sections = chunks[0], chunks[1:]
+    stages = sorted(int(path.name.removeprefix("stage")) for path in
+                    (out / "stages").glob("stage[0-9]*") if path.is_dir())
+    newest = stages[-1] if stages else 1
+    lines = ["## The stages of this release", "",
+             "Each stage is a complete package in `stages/stageK` that adds one element to the one "
+             "before. The guide of a stage explains its math and design and lists what you write; "
+             "the guides of the earlier stages derive the code this release hands out solved.", "",
+             "| stage | guide | what it adds | where |", "|---|---|---|---|"]
+    for stage in range(1, newest + 1):
+        guide = f"stage{stage}.md"
+        if stage not in stages and not (out / "docs" / guide).is_file():
+            continue
+        shown = f"[`docs/{guide}`]({guide})" if (out / "docs" / guide).is_file() else "none"
+        later = [k for k in stages if k >= stage]
+        where = (f"`stages/stage{stage}`, tested by `nox -s stage{stage}`" if stage in stages
+                 else f"handed out solved in `stages/stage{later[0]}`" if later else "")
+        lines.append(f"| {stage} | {shown} | {STAGE_ELEMENTS.get(stage, f'stage {stage}')} | "
+                     f"{where} |")
+    lines += ["", "What to write, file by file, and how to run the tests: the "
+              "[README](../README.md) of this release.", "", ""]
+    kept = [section for section in sections
+            if any(section[3:].startswith(title) for title in INDEX_SECTIONS)]
+    running = ["## Running the tests", "",
+               "With [nox](https://nox.thea.codes) (`python -m pip install nox`), from the folder "
+               "that holds `noxfile.py`:", "", "```bash",
+               f"nox -s stage{newest}                 # install stages/stage{newest} fresh, "
+               f"run shared_tests/stage1 .. stage{newest}",
+               f"nox -s stage{newest} -- -x -k linear # anything after -- goes to pytest",
+               "```", "",
+               "The tests run in the order the guide teaches the tasks: the first failure is the "
+               "next thing to write, and each failure names its guide section.", ""]
+    return intro + "\n".join(lines) + "".join(kept).rstrip("\n") + "\n\n" + "\n".join(running)
+
+
+#: What a released stage folder held, for carry_forward.py: stages/stageK/.release.json.
+MANIFEST_FILE = ".release.json"
+
+
+def write_manifest(
+    target: Path, files: dict[PurePosixPath, bytes], stubs: list[Stub], stage: int
+) -> None:
+    """Record the sha256 of every package file of a released stage and which hold tasks."""
+    package = {}
+    for relative, data in files.items():
+        parts = relative.parts[: len(PACKAGE_SUBDIR.parts)]
+        if parts == PACKAGE_SUBDIR.parts:
+            inner = PurePosixPath(*relative.parts[len(PACKAGE_SUBDIR.parts):]).as_posix()
+            package[inner] = hashlib.sha256(data).hexdigest()
+    prefix = f"stages/stage{stage}/{PACKAGE_SUBDIR}/"
+    tasks = sorted({stub.path.removeprefix(prefix) for stub in stubs
+                    if stub.path.startswith(prefix)})
+    manifest = {"stage": stage, "files": dict(sorted(package.items())), "tasks": tasks}
+    (target / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+
+
+#: The task order of each stage in a release, read by shared_tests/conftest.py.
+TASKS_FILE = "tasks.json"
+
+
+def task_order(root: Path, stage: int, stubs: list[Stub]) -> list[dict[str, str]]:
+    """The stubs of ``stage`` in the order its guide teaches them, with the section of each.
+
+    ``[{"name": "linear", "qualified": "mini_torch.functional.linear",
+    "guide": "docs/stage1.md#linear"}, ...]``: sorted by where the guide's "What you implement"
+    section first names each (or its file), then by their order in the files. The shared
+    conftest runs the tests in this order and
+    names the section of each failure.
+    """
+    guide = root / "docs" / f"stage{stage}.md"
+    text = guide.read_text(encoding="utf-8") if guide.is_file() else ""
+    ranked = []
+    for index, stub in enumerate(stubs):
+        found = guide_section_of(text, stub.name)
+        where = f"docs/stage{stage}.md" + (f"#{found[1]}" if found else "")
+        ranked.append(((_task_rank(text, stub), index),
+                       {"name": _short_name(stub), "qualified": stub.name, "guide": where}))
+    return [entry for _, entry in sorted(ranked, key=lambda item: item[0])]
+
+
+_MD_LINK = re.compile(r"(!?)\[([^\]]*)\]\(([^)\s]+)(\s+\"[^\"]*\")?\)")
+
+
+def fit_links(out: Path, page: Path) -> None:
+    """Make a Markdown page of a release hold only links that resolve inside the release.
+
+    A list item that only links to something the release does not hold (another stage's guide,
+    the instructor guide) is dropped; any other such link keeps its text, without the link.
+    """
+    relative = PurePosixPath(page.relative_to(out).as_posix())
+    text = page.read_text(encoding="utf-8")
+    broken = {target for _, target in markdown_links(text)
+              if resolve_link(out, relative, target) is not None}
+    if not broken:
+        return
+    kept = []
+    in_fence = False
+    for line in text.splitlines(keepends=True):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        if in_fence:
+            kept.append(line)
+            continue
+        links = _MD_LINK.findall(line)
+        if links and line.lstrip().startswith(("- ", "* ")) and all(
+            target in broken for _, _, target, _ in links
+        ):
+            continue
+        kept.append(_MD_LINK.sub(
+            lambda m: m.group(2) if m.group(3) in broken else m.group(0), line
+        ))
+    page.write_text("".join(kept), encoding="utf-8")
 
 
 def read_stubs(out: Path) -> dict[int, list[Stub]]:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 BEGIN_MARKER = "# BEGIN SOLUTION"
@@ -147,8 +148,43 @@ def strip_markers(text: str, filename: str = "<source>") -> str:
     return "".join(kept)
 
 
+def region_name(owner: str, scope: str | None) -> str:
+    """The qualified name of a region: ``mini_torch.nn.linear.Linear.forward``, or for a script
+    (``owner`` ends with ``:``) ``examples/train.py:train_step``."""
+    if owner.endswith(":"):
+        return f"{owner}{scope}" if scope else owner.rstrip(":")
+    return f"{owner}.{scope}" if scope else owner
+
+
+def solution_bodies(
+    text: str, *, owner: str, filename: str = "<source>"
+) -> list[tuple[str, list[tuple[int, str]]]]:
+    """The code of every solution region of ``text``: ``[(qualified name, [(line, text)])]``.
+
+    The names are those :func:`stub_solutions` gives the stubs; the lines are the 1-based line
+    numbers and texts between the two markers.
+    """
+    regions = find_regions(text, filename)
+    if not regions:
+        return []
+    names = enclosing_names(text, filename)
+    lines = text.splitlines()
+    return [
+        (
+            region_name(owner, names.get(region.begin)),
+            [(number, lines[number - 1]) for number in range(region.begin + 1, region.end)],
+        )
+        for region in regions
+    ]
+
+
 def stub_solutions(
-    text: str, *, owner: str, stage: int, doc: str, filename: str = "<source>"
+    text: str,
+    *,
+    owner: str,
+    stage: int,
+    doc: str | Callable[[str], str],
+    filename: str = "<source>",
 ) -> tuple[str, list[str]]:
     """Replace every solution region of ``text`` by a ``raise NotImplementedError`` stub.
 
@@ -158,7 +194,8 @@ def stub_solutions(
             joined with ``.`` to the enclosing function, or ``examples/train.py:`` for a script,
             joined directly (``examples/train.py:train_step``).
         stage: the stage number the message names.
-        doc: the guide the message points to (``docs/stage3.md``).
+        doc: the guide the message points to (``docs/stage3.md``), or a function of the
+            qualified name that returns it (``docs/stage1.md#linear``).
         filename: the file name used in error messages.
 
     Returns:
@@ -178,12 +215,9 @@ def stub_solutions(
     cursor = 0
     for region in regions:
         output.extend(lines[cursor : region.begin - 1])
-        scope = names.get(region.begin)
-        if owner.endswith(":"):
-            name = f"{owner}{scope}" if scope else owner.rstrip(":")
-        else:
-            name = f"{owner}.{scope}" if scope else owner
-        message = STUB_MESSAGE.format(stage=stage, name=name, doc=doc)
+        name = region_name(owner, names.get(region.begin))
+        where = doc(name) if callable(doc) else doc
+        message = STUB_MESSAGE.format(stage=stage, name=name, doc=where)
         output.append(f'{region.indent}raise NotImplementedError("{message}"){newline}')
         stubbed.append(name)
         cursor = region.end

@@ -5,19 +5,19 @@ the template folder to :func:`pre_generation` and :func:`post_generation` below,
 the logic as plain Python.
 
 The monorepo is the template folder's grandparent (``templates/term`` -> the repository root).
-Its own instructor tools (``instructor/src``) write every stage of the new repository: what a
-term's students get is exactly what ``python -m instructor release`` writes, never a second copy
-of the code. The post-generation hook then
+Its own instructor tools (``instructor/src``, module ``instructor.term``) write everything: what a
+term's students get is exactly what ``python -m instructor release`` / ``open-stage`` write, never
+a second copy of the code, and every student artifact is leak-checked before it is written.
 
-- releases the stages ``first_stage .. last_stage`` into the new folder (``stages/stageK``, the
-  public tests ``shared_tests/stage1 .. stageN``, ``docs/``, ``noxfile.py``, ``pyproject.toml``);
-- pins the course's Python version: the ``stageK`` sessions of ``noxfile.py`` run with it, and
-  each ``stages/stageK/pyproject.toml`` requires at least it;
-- completes the course README (the rendered template) with the stage schedule and, from the
-  release tool, what to write in each stage and how to run the tests;
-- keeps ``.github/workflows/classroom.yml`` for GitHub Classroom only, and for Gradescope builds
-  one autograder zip per stage in ``<repo_name>-autograder/`` beside the new folder (the zips
-  hold the hidden tests, so they never go into the students' repository).
+- GitHub Classroom (one assignment per stage): the new folder is the staff's folder, holding
+  ``starters/stageK`` (each the release of stage K with the course README, its Python and its
+  workflow, ready to push as the template repository of the stage-K assignment), the schedule
+  and, when asked for, the answer keys.
+- Otherwise (one repository per student for the whole term): the new folder is the term
+  repository with the first stage only, a git repository with one commit;
+  ``python -m instructor open-stage`` adds each later stage. The staff's folder
+  ``<repo_name>-staff`` beside it holds the schedule, the answer keys when asked for and, for
+  Gradescope, one autograder zip per stage (they hold the hidden tests).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
-import re
 import shutil
 import sys
 import tempfile
@@ -36,8 +35,6 @@ from pathlib import Path
 PLATFORMS = ("github-classroom", "gradescope", "none")
 #: Where the instructor tools live in the monorepo.
 INSTRUCTOR_SRC = Path("instructor") / "src"
-#: The line of the README template that the stage schedule and instructions replace.
-README_SLOT = "<!-- term: stage schedule and instructions -->"
 #: The folder of the workflow, kept for GitHub Classroom only.
 WORKFLOW_DIR = ".github"
 #: What building a Gradescope autograder needs in the Python that runs cookiecutter: the
@@ -45,11 +42,6 @@ WORKFLOW_DIR = ".github"
 GRADESCOPE_MODULES = ("pytest", "pytest_timeout", "numpy", "scipy", "matplotlib", "numexpr")
 INSTRUCTOR_DISTRIBUTION = "mini-torch-instructor"
 
-# What the student noxfile of the release tool holds; the Python pin goes next to it.
-_NOX_OPTIONS_LINE = "nox.options.error_on_missing_interpreters = True\n"
-_NOX_SESSION_CALL = 'nox.session(name=f"stage{stage}")'
-_NOX_SESSION_PINNED = 'nox.session(name=f"stage{stage}", python=PYTHON)'
-_REQUIRES_PYTHON = re.compile(r'^requires-python\s*=\s*"[^"\n]*"[ \t]*$', re.MULTILINE)
 _TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
 _FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
 
@@ -278,7 +270,7 @@ def post_generation(answers: dict, template_dir: Path, project_dir: Path) -> int
         from instructor.solutions import MarkerError
 
         try:
-            lines = build_term(term, root, project_dir.resolve())
+            lines = build_term(term, root, project_dir.resolve(), answers, template_dir)
         except (InstructorError, MarkerError) as error:
             raise TemplateError(f"the instructor tools refused: {error}") from error
     except TemplateError as error:
@@ -292,102 +284,92 @@ def post_generation(answers: dict, template_dir: Path, project_dir: Path) -> int
 # ------------------------------------------------------------------------------- the building
 
 
-def build_term(term: Term, root: Path, project: Path) -> list[str]:
-    """Write the term's repository into ``project``; return the lines to print."""
-    from instructor.release import write_release
+def staff_folder(project: Path) -> Path:
+    """Where a term-repository bake puts the staff's material: ``<repo_name>-staff`` beside it."""
+    return project.parent / f"{project.name}-staff"
+
+
+def term_config(term: Term):
+    from instructor.term import TermConfig
+
+    return TermConfig(
+        course_code=term.course_code, course_name=term.course_name, term=term.term,
+        instructor=term.instructor, python_version=term.python_version, stages=term.stages,
+        platform=term.platform,
+    )
+
+
+def render_workflows(answers: dict, template_dir: Path, stage: int) -> dict[str, str]:
+    """The template's ``.github`` files rendered for a repository that holds stage ``stage``."""
+    source = template_dir / "{{cookiecutter.repo_name}}" / WORKFLOW_DIR
+    if not source.is_dir():
+        return {}
+    try:
+        from cookiecutter.environment import StrictEnvironment
+
+        # without the template's own extension (it needs the template folder on sys.path)
+        plain = {key: value for key, value in answers.items() if key != "_extensions"}
+        environment = StrictEnvironment(context={"cookiecutter": plain},
+                                        keep_trailing_newline=True)
+    except ImportError:  # rendering outside cookiecutter (the tools' own tests)
+        from jinja2 import Environment
+
+        environment = Environment(keep_trailing_newline=True)
+    context = {"cookiecutter": {**answers, "first_stage": str(stage), "last_stage": str(stage)}}
+    rendered = {}
+    for path in sorted(source.rglob("*")):
+        if path.is_file():
+            relative = path.relative_to(source.parent).as_posix()
+            text = path.read_text(encoding="utf-8")
+            rendered[relative] = environment.from_string(text).render(**context)
+    return rendered
+
+
+def build_term(term: Term, root: Path, project: Path, answers: dict | None = None,
+               template_dir: Path | None = None) -> list[str]:
+    """Write the term into ``project``; return the lines to print.
+
+    GitHub Classroom (one assignment per stage): ``project`` is the staff's folder, holding
+    ``starters/stageK`` (the release of each stage, with its workflow), the schedule and, when
+    asked for, the answer keys. Otherwise (one repository per student): ``project`` is the
+    term repository with the first stage only (a git repository with one commit), and the
+    staff's folder ``<repo_name>-staff`` beside it holds the schedule, the answer keys when
+    asked for, and for Gradescope the autograder zips.
+    """
+    from instructor.term import (
+        write_classroom_starters,
+        write_staff_folder,
+        write_term_repository,
+    )
 
     check_no_released_stage(term, project)
     template_readme = (project / "README.md").read_text(encoding="utf-8")
+    config = term_config(term)
     lines = []
-    for stage in term.stages:
-        report = write_release(root, stage, project, include_solutions=term.include_solutions)
-        lines.append(report.summary())
-        lines += [f"warning: {warning}" for warning in report.warnings]
-    pin_python(project, term)
-    write_readme(project, term, template_readme)
-    if term.platform != "github-classroom":
+    if term.platform == "github-classroom":
+        template_dir = template_dir or Path(__file__).resolve().parents[1]
+        workflows = {stage: render_workflows(answers or {}, template_dir, stage)
+                     for stage in term.stages}
         shutil.rmtree(project / WORKFLOW_DIR, ignore_errors=True)
+        (project / "README.md").unlink()
+        reports = write_classroom_starters(root, project, config,
+                                           template_readme=template_readme,
+                                           workflows=workflows)
+        lines += [f"starter of stage {r.stage}: {project / 'starters' / f'stage{r.stage}'} "
+                  f"({len(r.stubs)} stubs), leak check clean" for r in reports]
+        lines += write_staff_folder(root, project, config, answer_keys=term.include_solutions,
+                                    layout="classroom", student_repo="starters/stageK")
+        return lines
+    shutil.rmtree(project / WORKFLOW_DIR, ignore_errors=True)
+    staff = staff_folder(project)
+    report = write_term_repository(root, project, config, template_readme=template_readme)
+    lines.append(report.summary())
+    lines += write_staff_folder(root, staff, config, answer_keys=term.include_solutions,
+                                layout="term", student_repo=f"../{project.name}")
     if term.platform == "gradescope":
-        lines += build_autograders(term, root, project)
+        lines += build_autograders(term, root, staff / "autograder", project.name)
+    lines.append(f"staff folder (private): {staff}")
     return lines
-
-
-def _replace_once(text: str, old: str, new: str, where: Path) -> str:
-    if text.count(old) != 1:
-        raise TemplateError(
-            f"{where}: expected {old.strip()!r} exactly once (found {text.count(old)}); the "
-            "release tool's file changed, so update templates/term/hooks/term_scaffold.py"
-        )
-    return text.replace(old, new)
-
-
-def pin_python(project: Path, term: Term) -> None:
-    """The course's Python: the nox sessions run with it, the packages require at least it."""
-    noxfile = project / "noxfile.py"
-    text = noxfile.read_text(encoding="utf-8")
-    pin = (
-        f"{_NOX_OPTIONS_LINE}\n"
-        "#: The course's Python version: the graders use it too. To test with another\n"
-        f"#: interpreter you have: nox -s stage{term.first_stage} --force-python 3.13\n"
-        f'PYTHON = "{term.python_version}"\n'
-    )
-    text = _replace_once(text, _NOX_OPTIONS_LINE, pin, noxfile)
-    text = _replace_once(text, _NOX_SESSION_CALL, _NOX_SESSION_PINNED, noxfile)
-    noxfile.write_text(text, encoding="utf-8")
-    for stage in term.stages:
-        pyproject = project / "stages" / f"stage{stage}" / "pyproject.toml"
-        text = pyproject.read_text(encoding="utf-8")
-        if len(_REQUIRES_PYTHON.findall(text)) != 1:
-            raise TemplateError(
-                f"{pyproject}: expected one requires-python line to set to the course's Python"
-            )
-        text = _REQUIRES_PYTHON.sub(f'requires-python = ">={term.python_version}"', text)
-        pyproject.write_text(text, encoding="utf-8")
-
-
-def stage_schedule(term: Term) -> list[str]:
-    """The schedule table of the README: the term's stages in order."""
-    from instructor.release import STAGE_ELEMENTS
-
-    lines = [
-        "## Stage schedule",
-        "",
-        "The stages open one after the other, in this order; each builds on the one before. "
-        "Your instructor announces the dates.",
-        "",
-        "| stage | what you build | your folder | guide | your tests |",
-        "|---|---|---|---|---|",
-    ]
-    for stage in term.stages:
-        guide = f"docs/stage{stage}.md"
-        lines.append(
-            f"| {stage} | {STAGE_ELEMENTS.get(stage, f'stage {stage}')} | "
-            f"[`stages/stage{stage}`](stages/stage{stage}) | [`{guide}`]({guide}) | "
-            f"`nox -s stage{stage}` |"
-        )
-    lines += [
-        "",
-        "[`docs/index.md`](docs/index.md) shows the architecture of the whole framework and its "
-        "training loop.",
-        "",
-    ]
-    return lines
-
-
-def write_readme(project: Path, term: Term, template_readme: str) -> None:
-    """The course README: the template's header, then the schedule and the release's guide."""
-    from instructor.release import release_readme
-
-    release_lines = release_readme(project).splitlines()
-    # The release's title and introduction give way to the course header of the template: its
-    # guide starts at its first section ("## What to do").
-    sections = [index for index, line in enumerate(release_lines) if line.startswith("## ")]
-    release_lines = release_lines[sections[0]:] if sections else release_lines
-    body = "\n".join([*stage_schedule(term), *release_lines]).rstrip("\n")
-    readme = project / "README.md"
-    readme.write_text(
-        _replace_once(template_readme, README_SLOT, body, readme), encoding="utf-8"
-    )
 
 
 AUTOGRADER_README = """\
@@ -404,15 +386,14 @@ These zips hold the hidden tests: never put them in the students' repository ({r
 """
 
 
-def build_autograders(term: Term, root: Path, project: Path) -> list[str]:
-    """One Gradescope autograder zip per stage, in ``<repo_name>-autograder/`` beside ``project``.
+def build_autograders(term: Term, root: Path, target: Path, repo_name: str) -> list[str]:
+    """One Gradescope autograder zip per stage, in ``target`` (inside the staff's folder).
 
     The zips are built in a scratch folder first, so a failure leaves nothing half-written.
     """
     check_gradescope_tools()
     from instructor.autograder import build_autograder
 
-    target = project.parent / f"{project.name}-autograder"
     lines = []
     with tempfile.TemporaryDirectory(prefix="term-autograder-") as scratch:
         built = []
@@ -426,6 +407,6 @@ def build_autograders(term: Term, root: Path, project: Path) -> list[str]:
             shutil.copyfile(zip_path, target / zip_path.name)
     summaries = "\n".join(f"- {line}" for line in lines)
     (target / "README.md").write_text(
-        AUTOGRADER_README.format(repo_name=project.name, summaries=summaries), encoding="utf-8"
+        AUTOGRADER_README.format(repo_name=repo_name, summaries=summaries), encoding="utf-8"
     )
     return lines

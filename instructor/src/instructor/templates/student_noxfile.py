@@ -6,6 +6,8 @@
     nox -s stage3 -- -k cross_entropy -x  anything after -- goes to pytest
     nox -s stage3 -- --submission PATH    the same tests against another copy of the package
                                           (a folder holding pyproject.toml, or a zip of it)
+    nox -s carry_forward -- 3             copy your own code of stages 1-2 into stages/stage3
+                                          (see carry_forward.py)
 
 There is one session ``stageN`` for every folder ``stages/stageN`` that holds a
 ``pyproject.toml``.
@@ -13,6 +15,7 @@ There is one session ``stageN`` for every folder ``stages/stageN`` that holds a
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -29,6 +32,8 @@ TEST_DEPS = ["pytest>=8", "pytest-timeout>=2.3"]
 
 nox.options.sessions = [f"stage{stage}" for stage in STAGES]
 nox.options.error_on_missing_interpreters = True
+#: The Python of the test sessions: None runs them with the interpreter that runs nox.
+PYTHON = None
 
 
 def _take_submission(session: nox.Session) -> tuple[Path | None, list[str]]:
@@ -93,8 +98,16 @@ def _register(stage: int) -> None:
     session_function.__doc__ = (
         f"Install stages/stage{stage} fresh and run shared_tests/stage1..stage{stage}."
     )
-    nox.session(name=f"stage{stage}")(session_function)
+    nox.session(name=f"stage{stage}", python=PYTHON)(session_function)
 
 
 for _stage in STAGES:
     _register(_stage)
+
+
+@nox.session(name="carry_forward", python=False)
+def carry_forward(session: nox.Session) -> None:
+    """Copy your own code of the earlier stages into stage K: nox -s carry_forward -- K."""
+    if not session.posargs:
+        session.error("name the stage to carry your code into: nox -s carry_forward -- 2")
+    session.run(sys.executable, str(ROOT / "carry_forward.py"), *session.posargs)
