@@ -57,9 +57,7 @@ def parse_args() -> argparse.Namespace:
 
 def build_model(hidden: int) -> nn.Sequential:
     """``Linear(2, hidden) -> ReLU -> Linear(hidden, 3)``: logits of shape (N, 3)."""
-    # BEGIN SOLUTION
     return nn.Sequential(nn.Linear(2, hidden), nn.ReLU(), nn.Linear(hidden, 3))
-    # END SOLUTION
 
 
 def make_optimizer(name: str, model: nn.Module, lr: float | None = None) -> optim.Optimizer:
