@@ -7,10 +7,12 @@
     nox -s stage3 -- --submission PATH [pytest args]
                              the same tests against a student's package folder (or a zip of it)
     nox -s demo              the main job: train the demo model and write its plots
+    nox -s generate          stage 6's GAN and character-level transformer, a few steps each
     nox -s lint              ruff
     nox -s instructor        the instructor tools' tests (consistency, releases, grading)
     nox -s template          bake the cookiecutter term template and test what it makes
-    nox -s bench             benchmarks (ratios to plain numpy), not part of the default run
+    nox -s bench             benchmarks (ratios to plain numpy and to PyTorch CPU), not by default
+    nox -s parity            stage 6's layers against PyTorch (installs torch), not default
 
 A session ``stageN`` exists for every folder ``stages/stageN`` that holds a ``pyproject.toml``.
 Everything after ``--`` other than ``--submission PATH`` goes to pytest unchanged.
@@ -35,7 +37,9 @@ TEST_DEPS = ["pytest>=8", "pytest-timeout>=2.3"]
 # The stages' runtime dependencies: the consistency check imports every stage to read signatures.
 STAGE_RUNTIME_DEPS = ["numpy>=1.24", "scipy>=1.10", "matplotlib>=3.7", "numexpr>=2.8"]
 RUFF = "ruff==0.17.6"
+TORCH = "torch==2.13.0"  # CPU wheel, for comparisons only: never a stage dependency or in its tests
 DEMO_OUTPUT = "demo_output"
+GENERATE_OUTPUT = "generate_output"
 
 nox.options.sessions = [f"stage{stage}" for stage in STAGES] + ["lint", "instructor", "template"]
 nox.options.error_on_missing_interpreters = True
@@ -124,8 +128,9 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def instructor(session: nox.Session) -> None:
     """Install the instructor tools; run their tests: consistency, releases, grading, autograder."""
-    # The grader builds each submission without build isolation, so hatchling must be here.
-    session.install(*TEST_DEPS, *STAGE_RUNTIME_DEPS, "hatchling>=1.18")
+    # The grading workers need the stages' runtime packages; the Classroom workflow test renders
+    # the term template (jinja2) and reads it (pyyaml).
+    session.install(*TEST_DEPS, *STAGE_RUNTIME_DEPS, "hatchling>=1.18", "jinja2", "pyyaml")
     session.install("--quiet", str(ROOT / "instructor"))
     # From the repo root (nox runs there): the root pyproject.toml sets --import-mode=importlib.
     session.run("pytest", "instructor/tests", *session.posargs)
@@ -158,7 +163,41 @@ def demo(session: nox.Session) -> None:
 
 
 @nox.session
+def generate(session: nox.Session) -> None:
+    """Stage 6's generative examples, briefly: a GAN on MNIST and a character-level transformer.
+
+    A few hundred steps each (a look at the outputs, not the quality of the default runs);
+    everything lands in ``generate_output/``. Not part of the default run.
+    """
+    session.install("--quiet", str(ROOT / "stages" / "stage6"))
+    output = ROOT / GENERATE_OUTPUT
+    shutil.rmtree(output, ignore_errors=True)
+    examples = ROOT / "stages" / "stage6" / "examples"
+    session.run("python", str(examples / "train_gan.py"), "--steps", "300", "--checkpoints", "3",
+                "--out", str(output), *session.posargs)
+    session.run("python", str(examples / "train_char_lm.py"), "--steps", "200",
+                "--out", str(output), *session.posargs)
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks of stage 5: a table of ratios measured in one process, also written as JSON."""
-    session.install("--quiet", str(ROOT / "stages" / f"stage{max(STAGES)}"))
+    """Benchmarks of the last stage: ratios measured in one process, also written as JSON.
+
+    PyTorch (the CPU wheel) is installed here and nowhere else: the step is compared with it.
+    The count of given against solution lines is printed too.
+    """
+    session.install("--quiet", str(ROOT / "stages" / f"stage{max(STAGES)}"), TORCH,
+                    "threadpoolctl>=3.1")
+    session.run("python", "instructor/benchmarks/count_lines.py")
     session.run("python", "instructor/benchmarks/run_benchmarks.py", *session.posargs)
+
+
+@nox.session
+def parity(session: nox.Session) -> None:
+    """Stage 6's layers against PyTorch (torch==2.13.0, CPU), forward and backward in float64.
+
+    Not part of the default run. Ends with a table of the largest absolute errors.
+    """
+    session.install(*TEST_DEPS, "torch==2.13.0")
+    session.install("--quiet", str(ROOT / "stages" / "stage6"))
+    session.run("pytest", "instructor/parity", *session.posargs)

@@ -6,7 +6,8 @@ file of stage 1 unchanged, re-exports one more name in its ``__init__.py`` and a
 
 Fixture submissions (:func:`make_submission`) are copies of the real reference ``stages/stage3``
 with one thing changed: a wrong backward, a syntax error, an endless loop, a prohibited import,
-or tampering with the grader.
+or tampering with the grader. Forged submissions (:func:`make_forged`) are the untouched student
+release with a payload of ``fixtures/forged`` appended.
 """
 
 from __future__ import annotations
@@ -207,14 +208,21 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str,
 
 #: Every kind of fixture submission :func:`make_submission` builds.
 SUBMISSION_KINDS = (
-    "correct", "broken_backward", "import_error", "infinite_loop", "prohibited_import",
-    "tampering",
+    "correct", "broken_backward", "earlier_broken", "syntax_error", "example_syntax_error",
+    "infinite_loop", "prohibited_import", "tampering",
 )
+
+#: The forged payloads (instructor/tests/fixtures/forged/*.py), appended to an untouched release.
+FORGED = Path(__file__).resolve().parent / "fixtures" / "forged"
+FORGED_KINDS = tuple(sorted(p.stem for p in FORGED.glob("*.py")))
 
 # The body a kind puts in place of one solution region: (file, qualified name, new body).
 _REPLACED_BODIES = {
-    # relu_backward that forgets the mask: the gradient flows where the input was negative.
-    "broken_backward": ("functional.py", "relu_backward", "return grad_output.copy()"),
+    # MSELoss.backward without the 2 / N factor: a stage-3 task done wrong.
+    "broken_backward": ("nn/loss.py", "MSELoss.backward",
+                        "predictions, targets = self._cached()\nreturn predictions - targets"),
+    # relu_backward that forgets the mask: stage 1 code (handed out solved) broken.
+    "earlier_broken": ("functional.py", "relu_backward", "return grad_output.copy()"),
     # MSELoss.backward that never returns.
     "infinite_loop": ("nn/loss.py", "MSELoss.backward", "while True:\n    pass"),
 }
@@ -252,35 +260,47 @@ def make_submission(kind: str, folder: Path) -> Path:
     if kind in _REPLACED_BODIES:
         relative, name, body = _REPLACED_BODIES[kind]
         replace_region(package / relative, name, body)
-    elif kind == "import_error":
+    elif kind == "syntax_error":
         loss = package / "nn" / "loss.py"
         loss.write_text(loss.read_text() + "\n\ndef unfinished(:\n    pass\n")
+    elif kind == "example_syntax_error":
+        script = folder / "examples" / "train_sine.py"
+        script.write_text(script.read_text() + "\n\ndef unfinished(:\n    pass\n")
     elif kind == "prohibited_import":
         # Inside a function that nothing calls: only a static scan can see it.
         loss = package / "nn" / "loss.py"
         loss.write_text(loss.read_text() + "\n\ndef _check_with_torch():\n    import torch\n"
                         "    return torch\n")
     elif kind == "tampering":
-        # The package under src/ has the wrong relu_backward; everything around it tries to make
-        # the grader test something else or believe every test passed.
-        replace_region(package / "functional.py", *_REPLACED_BODIES["broken_backward"][1:])
+        # The stage-3 task is wrong; everything around it tries to make the grader test
+        # something else or believe every test passed.
+        replace_region(package / "nn" / "loss.py", *_REPLACED_BODIES["broken_backward"][1:])
         (folder / "conftest.py").write_text(_TAMPERING_CONFTEST)
         (folder / "pytest.ini").write_text("[pytest]\naddopts = -p no:terminal -k nothing\n")
         (folder / "sitecustomize.py").write_text("raise SystemExit('sitecustomize ran')\n")
         (folder / "src" / "sitecustomize.py").write_text("raise SystemExit('src/sitecustomize')\n")
-        (folder / "tests").mkdir()
-        (folder / "tests" / "test_everything.py").write_text("def test_ok():\n    pass\n")
         # A correct mini_torch beside src/: graded instead of src/, it would score full marks.
         shutil.copytree(REAL_REPO / "stages" / "stage3" / "src" / "mini_torch",
                         folder / "mini_torch", ignore=shutil.ignore_patterns("__pycache__"))
-        pyproject = folder / "pyproject.toml"
-        pyproject.write_text(
-            pyproject.read_text()
-            + '\n[tool.hatch.build.targets.wheel.force-include]\n'
-            + '"src/sitecustomize.py" = "sitecustomize.py"\n'
-        )
     elif kind != "correct":
         raise ValueError(f"unknown submission kind {kind!r}; expected one of {SUBMISSION_KINDS}")
+    return folder
+
+
+def make_release(folder: Path) -> Path:
+    """The untouched student release of stage 3 at ``folder``; returns its package folder."""
+    code = main(["release", "--root", str(REAL_REPO), "--stage", "3", "--out", str(folder)])
+    assert code == 0
+    return folder / "stages" / "stage3"
+
+
+def make_forged(kind: str, release: Path, folder: Path) -> Path:
+    """A copy of the untouched release ``release`` with the payload ``kind`` appended."""
+    shutil.copytree(release, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    payload = (FORGED / f"{kind}.py").read_text()
+    for relative in ("__init__.py", "nn/loss.py"):
+        path = folder / "src" / "mini_torch" / relative
+        path.write_text(path.read_text() + payload)
     return folder
 
 

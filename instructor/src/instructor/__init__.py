@@ -7,10 +7,12 @@ Run them as ``mini-torch-instructor <command>`` or ``python -m instructor <comma
 - ``carry``: copy a file (or every file) of a stage into the later stages (:mod:`instructor.carry`).
 - ``release``: the student release of a stage, its new solutions replaced by stubs
   (:mod:`instructor.release`, :mod:`instructor.solutions`).
-- ``grade``: grade submissions, each in its own sandbox, into a gradebook, feedback and Gradescope
-  results (:mod:`instructor.grading`, :mod:`instructor.reports`, :mod:`instructor.weights`).
+- ``grade``: grade submissions with trusted checks (student code runs in a sandboxed worker, the
+  verdicts are computed outside it) into a gradebook, feedback and Gradescope results
+  (:mod:`instructor.grading` lists the parts).
 - ``autograder``: a Gradescope autograder zip that grades the same way
   (:mod:`instructor.autograder`, :mod:`instructor.kit`).
+- ``collect``: each student's last commit before a due date (:mod:`instructor.collect`).
 
 The instructor guide, ``docs/instructor.md``, walks through a term with these commands.
 """

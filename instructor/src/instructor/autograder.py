@@ -2,18 +2,24 @@
 
 ``python -m instructor autograder --stage 3 --out stage3-autograder.zip`` writes a zip holding::
 
-    setup.sh           run once by Gradescope: Python, the packages, the instructor tools
+    setup.sh           run once by Gradescope: Python, the packages, the instructor tools in a
+                       virtualenv every user can read; creates the unprivileged user student
+                       code runs as (``minitorch-student``); makes the kit readable by root only
     run_autograder     run per submission: ``python -m instructor grade --kit ...`` on
                        /autograder/submission; always leaves /autograder/results/results.json
-    requirements.txt   the third-party packages (the stage's dependencies, pytest, hatchling)
+    requirements.txt   the third-party packages (the stage's dependencies)
     instructor/        this package's source, installed by setup.sh
-    kit/               the grading kit (instructor.kit): public and hidden tests, test ids,
-                       the reference pyproject.toml, the weights
+    kit/               the grading kit (instructor.kit): the checks, hidden ones included, and
+                       the reference stage they are compared with; the weights
 
 Both scripts take their root folder from ``AUTOGRADER_ROOT`` (default ``/autograder``), so they
 can be tried on a local folder laid out like Gradescope's (``source/``, ``submission/``,
 ``results/``); ``AUTOGRADER_SKIP_INSTALL=1`` makes setup.sh skip installing, and
 ``AUTOGRADER_PYTHON`` names the interpreter to use.
+
+Time: Gradescope's default limit is 10 minutes a submission. The checks get ``budget`` seconds
+(default 420) and each ``timeout`` seconds (default 10); run_autograder stops the whole run
+at ``budget + OVERALL_MARGIN`` seconds (default 540) and still writes a results.json.
 """
 
 from __future__ import annotations
@@ -28,15 +34,21 @@ from pathlib import Path
 
 from instructor.kit import build_kit
 from instructor.repo import InstructorError, is_build_artifact, stage_dir
+from instructor.scoring import is_scored
 from instructor.weights import load_weights
 
-#: What the grading runs need besides the stage's own dependencies.
-GRADER_REQUIREMENTS = ["pytest>=8", "pytest-timeout>=2.3", "hatchling>=1.18"]
+#: What the grading runs need besides the stage's own dependencies (nothing: the worker and
+#: the grader use the standard library and numpy).
+GRADER_REQUIREMENTS: list[str] = []
 #: Used when the stage's pyproject.toml lists no dependencies the simple reader can find.
 FALLBACK_REQUIREMENTS = ["numpy>=1.24", "scipy>=1.10", "matplotlib>=3.7", "numexpr>=2.8"]
 
-#: Seconds the scripts allow beyond the submission's own limit: install, import, reports.
-OVERALL_MARGIN = 300
+#: Seconds the scripts allow beyond the checks' budget: unpacking, the oracle, the reports.
+OVERALL_MARGIN = 120
+#: Gradescope's default time limit of a submission, in seconds.
+GRADESCOPE_LIMIT = 600
+#: The unprivileged account setup.sh creates; student code runs as it.
+STUDENT_USER = "minitorch-student"
 
 _EXECUTABLE = 0o755
 _REGULAR = 0o644
@@ -81,17 +93,24 @@ def build_autograder(
     out: Path,
     *,
     weights: Path | None = None,
-    timeout: float = 30.0,
-    submission_timeout: float = 600.0,
+    timeout: float = 10.0,
+    budget: float = 420.0,
+    policy: str = "zero",
     select: Sequence[str] = (),
     hidden: bool = True,
 ) -> str:
     """Write the autograder zip of ``stage`` to ``out``; return a one-line summary.
 
     Raises:
-        InstructorError: no such stage, a bad weights file, or a reference that fails its own
-            test collection.
+        InstructorError: no such stage, a bad weights file, a check the reference fails, or a
+            budget that does not fit Gradescope's default limit.
     """
+    if budget + OVERALL_MARGIN > GRADESCOPE_LIMIT:
+        raise InstructorError(
+            f"--budget {budget:g}: with {OVERALL_MARGIN} s for the rest, a submission would take "
+            f"up to {budget + OVERALL_MARGIN:g} s, over Gradescope's default limit of "
+            f"{GRADESCOPE_LIMIT} s; use --budget {GRADESCOPE_LIMIT - OVERALL_MARGIN} or less "
+            "(or raise the assignment's limit and build with a larger value knowingly)")
     if out.suffix != ".zip":
         raise InstructorError(f"--out {out}: the autograder must be a .zip file")
     package = root / "instructor"
@@ -101,13 +120,16 @@ def build_autograder(
     with tempfile.TemporaryDirectory(prefix="autograder-") as scratch:
         kit = build_kit(root, stage, Path(scratch) / "kit", hidden=hidden, select=select,
                         weights=weights)
-        max_score = sum(rules.points(nodeid) for nodeid in kit.tests)
+        tasks = set(kit.tasks)
+        max_score = sum(rules.points(c.name) for c in kit.checks if is_scored(c, tasks))
         values = {
             "STAGE": str(stage),
             "TIMEOUT": f"{timeout:g}",
-            "SUBMISSION_TIMEOUT": f"{submission_timeout:g}",
+            "BUDGET": f"{budget:g}",
+            "POLICY": policy,
             "MAX_SCORE": f"{max_score:g}",
-            "OVERALL_LIMIT": str(int(submission_timeout) + OVERALL_MARGIN),
+            "OVERALL_LIMIT": str(int(budget) + OVERALL_MARGIN),
+            "STUDENT_USER": STUDENT_USER,
         }
         out.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(out, "w") as archive:
@@ -119,9 +141,10 @@ def build_autograder(
             _add(archive, "instructor/pyproject.toml", (package / "pyproject.toml").read_bytes())
             _add_tree(archive, package / "src", "instructor/src")
             files = _add_tree(archive, kit.path, "kit")
-    hidden_count = sum(1 for nodeid in kit.tests if nodeid.startswith("hidden_tests/"))
+    hidden_count = sum(1 for c in kit.checks if c.hidden)
     return (
-        f"wrote {out}: stage {stage}, {len(kit.tests)} tests ({hidden_count} hidden), "
+        f"wrote {out}: stage {stage}, {len(kit.checks)} checks ({hidden_count} hidden), "
         f"max score {max_score:g}, {files} kit files; upload it as the Gradescope autograder "
-        f"and give it a time limit above {int(submission_timeout) + OVERALL_MARGIN} s"
+        f"(a submission takes at most {int(budget) + OVERALL_MARGIN} s, within Gradescope's "
+        f"default {GRADESCOPE_LIMIT} s)"
     )

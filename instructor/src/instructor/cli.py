@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -29,9 +30,11 @@ from instructor.grading import (
     grade_batch,
 )
 from instructor.kit import build_kit, load_kit
+from instructor.leakcheck import LeakError
 from instructor.release import write_release
 from instructor.repo import InstructorError, resolve_root
 from instructor.reports import score_line, write_gradescope, write_reports
+from instructor.scoring import POLICIES
 from instructor.solutions import MarkerError
 from instructor.weights import load_weights
 
@@ -142,7 +145,10 @@ def add_release_command(subparsers: argparse._SubParsersAction) -> None:
         "replaced by NotImplementedError stubs; earlier stages' code stays solved), "
         "DIR/shared_tests (the public tests of stages 1..N), DIR/docs/stageN.md, a README, "
         "a noxfile and the pytest configuration. Unbalanced or nested solution markers abort "
-        "the release, naming the file and line. Other stages already in DIR are kept.",
+        "the release, naming the file and line; so does the leak check (a solved copy of a "
+        "stub, its solution text in the docs or tests, code outside the markers that answers "
+        "for it, a broken link): nothing is written then. Other stages already in DIR are "
+        "kept.",
     )
     _add_root_option(parser)
     parser.add_argument("--stage", type=int, required=True, metavar="N")
@@ -171,6 +177,97 @@ def run_release(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- term: open-stage, publish-key, leak-check -------------------------------------------------
+
+
+def add_open_stage_command(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``open-stage --stage K --term DIR [--update] [--no-commit] [--root REPO]``."""
+    parser = subparsers.add_parser(
+        "open-stage",
+        help="add stage K to a term repository (one git commit the students pull)",
+        description="Write stages/stageK, shared_tests/stageK, docs/stageK.md and the updated "
+        "README, docs index and task order into the term repository DIR (made by the term "
+        "template), after a leak check of what is written, and commit them. The earlier "
+        "stage folders, where students work, are never written. --update re-writes an "
+        "opened stage (a fix) the same way.",
+    )
+    _add_root_option(parser)
+    parser.add_argument("--stage", type=int, required=True, metavar="K")
+    parser.add_argument("--term", type=Path, required=True, metavar="DIR")
+    parser.add_argument("--update", action="store_true", help="re-write an opened stage")
+    parser.add_argument("--no-commit", action="store_true", help="write, but do not commit")
+    parser.set_defaults(handler=run_open_stage)
+
+
+def run_open_stage(args: argparse.Namespace) -> int:
+    """Open the stage and print what was written."""
+    from instructor.term import open_stage
+
+    report = open_stage(resolve_root(args.root), args.term, args.stage, update=args.update,
+                        commit=not args.no_commit)
+    for path in report.written:
+        print(f"wrote: {path}")
+    print(report.leak.summary())
+    print(report.summary())
+    return EXIT_OK
+
+
+def add_publish_key_command(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``publish-key --stage K --term DIR``."""
+    parser = subparsers.add_parser(
+        "publish-key",
+        help="add the answer key of a stage whose deadline has passed to a term repository",
+        description="Write answer-keys/stageK (the reference solutions of stage K) into the "
+        "term repository DIR and commit it. Refused while stage K is the newest open stage, "
+        "and whenever the key would give away a stub of the open stage.",
+    )
+    _add_root_option(parser)
+    parser.add_argument("--stage", type=int, required=True, metavar="K")
+    parser.add_argument("--term", type=Path, required=True, metavar="DIR")
+    parser.add_argument("--no-commit", action="store_true", help="write, but do not commit")
+    parser.set_defaults(handler=run_publish_key)
+
+
+def run_publish_key(args: argparse.Namespace) -> int:
+    from instructor.term import publish_key
+
+    report = publish_key(resolve_root(args.root), args.term, args.stage,
+                         commit=not args.no_commit)
+    print(report.leak.summary())
+    print(f"answer key of stage {args.stage} written into {args.term / report.written[0]}"
+          + (f", commit {report.commit}" if report.commit else ""))
+    return EXIT_OK
+
+
+def add_leak_check_command(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``leak-check DIR [--stage K ...]``."""
+    parser = subparsers.add_parser(
+        "leak-check",
+        help="scan a student artifact for leaked solutions and broken links",
+        description="Report every stub of DIR with a solved copy in DIR, three or more lines of "
+        "its reference solution in a text file of DIR, or code outside the solution markers "
+        "that answers without it; solution markers, instructor material, relative links that "
+        "do not resolve and nox sessions DIR does not have. Exit status 1 if anything is found.",
+    )
+    _add_root_option(parser)
+    parser.add_argument("artifact", type=Path, metavar="DIR")
+    parser.add_argument("--stage", type=int, action="append", metavar="K",
+                        help="protect the stubs of stage K only (repeatable; default: all)")
+    parser.set_defaults(handler=run_leak_check)
+
+
+def run_leak_check(args: argparse.Namespace) -> int:
+    from instructor.leakcheck import check_artifact
+
+    if not args.artifact.is_dir():
+        raise InstructorError(f"{args.artifact}: no such folder")
+    report = check_artifact(args.artifact, resolve_root(args.root), stages=args.stage)
+    for finding in report.findings:
+        print(finding.describe())
+    print(report.summary())
+    return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
 # --- grade -------------------------------------------------------------------------------------
 
 
@@ -178,23 +275,31 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
     """The options ``grade`` and ``autograder`` share."""
     parser.add_argument(
         "--weights", type=Path, metavar="FILE",
-        help='JSON object {"fnmatch pattern of test ids": points}; first match wins; default 1',
+        help='JSON object {"fnmatch pattern of check names": points}; first match wins; '
+        "default 1 per check of the stage's own tasks",
     )
     parser.add_argument(
-        "--timeout", type=float, default=30.0, metavar="S",
-        help="seconds one test may run before it is stopped and scores 0 (default 30)",
+        "--timeout", type=float, default=GradeOptions.timeout, metavar="S",
+        help="seconds one check may run before it is stopped and scores 0 "
+        f"(default {GradeOptions.timeout:g})",
     )
     parser.add_argument(
-        "--submission-timeout", type=float, default=600.0, metavar="S",
-        help="seconds the whole test run of one submission may take (default 600)",
+        "--budget", type=float, default=GradeOptions.budget, metavar="S",
+        help="seconds all checks of one submission may take; the scored checks run first "
+        f"(default {GradeOptions.budget:g})",
+    )
+    parser.add_argument(
+        "--policy", choices=POLICIES, default=GradeOptions.policy,
+        help="what a prohibited import (torch, sklearn, ...) costs: zero = the submission "
+        "scores 0, flag = reported beside a normal score (default zero)",
     )
     parser.add_argument(
         "--select", action="append", default=[], metavar="PATTERN",
-        help="grade only the tests whose node id matches this fnmatch pattern (repeatable)",
+        help="grade only the checks whose name matches this fnmatch pattern (repeatable)",
     )
     parser.add_argument(
         "--no-hidden", action="store_true",
-        help="leave out instructor/hidden_tests/stageN",
+        help="leave out instructor/hidden_tests/stageN/hidden_checks.py",
     )
 
 
@@ -202,11 +307,12 @@ def add_grade_command(subparsers: argparse._SubParsersAction) -> None:
     """Register ``grade --stage N [options] SUBMISSION...``."""
     parser = subparsers.add_parser(
         "grade",
-        help="grade student submissions (folders or zips) with the cumulative and hidden tests",
-        description="Run shared_tests/stage1..N plus instructor/hidden_tests/stageN against each "
-        "submission, each installed in its own sandbox and run in its own process from the "
-        "grader's copy of the tests. Writes OUT/gradebook.csv, OUT/feedback/<student>.txt and "
-        "OUT/results/<student>/results.json (Gradescope).",
+        help="grade student submissions (folders or zips) with trusted checks",
+        description="Run the checks of stage N (public and hidden) on each submission: student "
+        "code runs in a sandboxed worker process that only evaluates calls; this process "
+        "compares the results with the reference stage's. Only stage N's own tasks carry "
+        "points; earlier stages' code is checked and reported. Writes OUT/gradebook.csv, "
+        "OUT/feedback/<student>.txt and OUT/results/<student>/results.json (Gradescope).",
     )
     _add_root_option(parser)
     parser.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION",
@@ -219,7 +325,7 @@ def add_grade_command(subparsers: argparse._SubParsersAction) -> None:
                         help="submissions graded side by side (default 2)")
     parser.add_argument("--kit", type=Path, metavar="KIT",
                         help="a prepared grading kit (what the autograder zip ships) instead of "
-                        "the repository's tests")
+                        "the repository's checks")
     parser.add_argument("--gradescope-results", type=Path, metavar="FILE",
                         help="also write the Gradescope results.json of the (single) submission "
                         "to FILE")
@@ -235,13 +341,13 @@ def run_grade(args: argparse.Namespace) -> int:
         args.parser.error("--gradescope-results takes exactly one SUBMISSION")
     if args.kit is None and args.stage is None:
         args.parser.error("give --stage N (or --kit KIT)")
-    if args.jobs < 1 or args.timeout <= 0 or args.submission_timeout <= 0:
-        args.parser.error("--jobs must be >= 1, --timeout and --submission-timeout > 0 seconds")
+    if args.jobs < 1 or args.timeout <= 0 or args.budget <= 0:
+        args.parser.error("--jobs must be >= 1, --timeout and --budget > 0 seconds")
     missing = [str(path) for path in args.submissions if not path.exists()]
     if missing:
         raise InstructorError(f"no such submission: {', '.join(missing)}")
     check_grader_environment()
-    options = GradeOptions(timeout=args.timeout, submission_timeout=args.submission_timeout,
+    options = GradeOptions(timeout=args.timeout, budget=args.budget, policy=args.policy,
                            keep=args.keep_workdirs)
     with tempfile.TemporaryDirectory(prefix="mini-torch-kit-") as scratch:
         if args.kit is not None:
@@ -259,7 +365,7 @@ def run_grade(args: argparse.Namespace) -> int:
         for pattern in weights.unused(kit.tests):
             print(f"warning: the weights pattern {pattern!r} matches no test")
         out = args.out or Path("grades") / f"stage{kit.stage}"
-        print(f"grading {len(args.submissions)} submission(s) against {len(kit.tests)} tests "
+        print(f"grading {len(args.submissions)} submission(s) with {len(kit.checks)} checks "
               f"of stage {kit.stage}, {args.jobs} at a time")
 
         def progress(result: SubmissionResult) -> None:
@@ -268,8 +374,10 @@ def run_grade(args: argparse.Namespace) -> int:
             lines += [f"  note: {note.strip()}" for note in result.notes]
             print("\n".join(lines), flush=True)
 
+        started = time.perf_counter()
         results = grade_batch(kit, args.submissions, weights, options, jobs=args.jobs,
                               progress=progress)
+        print(f"graded {len(results)} submission(s) in {time.perf_counter() - started:.1f} s")
     write_reports(results, out)
     if args.gradescope_results is not None:
         write_gradescope(results[0], args.gradescope_results)
@@ -286,9 +394,10 @@ def add_autograder_command(subparsers: argparse._SubParsersAction) -> None:
         "autograder",
         help="build a Gradescope autograder zip for a stage",
         description="Write a zip holding setup.sh, run_autograder, the instructor package and "
-        "a grading kit (the tests, hidden ones included, and the list of test ids). On "
-        "Gradescope, run_autograder grades /autograder/submission exactly as `grade` does and "
-        "always writes /autograder/results/results.json.",
+        "a grading kit (the checks, hidden ones included, and the reference stage). On "
+        "Gradescope, setup.sh creates an unprivileged user for student code; run_autograder "
+        "grades /autograder/submission exactly as `grade` does and always writes "
+        "/autograder/results/results.json.",
     )
     _add_root_option(parser)
     parser.add_argument("--stage", type=int, required=True, metavar="N")
@@ -301,10 +410,55 @@ def run_autograder(args: argparse.Namespace) -> int:
     """Build the zip and print what it holds."""
     report = build_autograder(
         resolve_root(args.root), args.stage, args.out, weights=args.weights,
-        timeout=args.timeout, submission_timeout=args.submission_timeout,
+        timeout=args.timeout, budget=args.budget, policy=args.policy,
         select=args.select, hidden=not args.no_hidden,
     )
     print(report)
+    return EXIT_OK
+
+
+# --- collect -----------------------------------------------------------------------------------
+
+
+def add_collect_command(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``collect --before DATE --out DIR [--branch B] [--from FILE] REPO...``."""
+    parser = subparsers.add_parser(
+        "collect",
+        help="check out each student's last commit before the due date",
+        description="Clone each repository (URL or local path) into DIR/<name> at the last "
+        "commit of its default branch (or --branch) dated before DATE, and write "
+        "DIR/collected.csv. Grade the folders with `grade`. Commit dates are set by the "
+        "committer: compare with the push times GitHub records where it matters.",
+    )
+    parser.add_argument("repositories", nargs="*", metavar="REPO")
+    parser.add_argument("--before", required=True, metavar="DATE",
+                        help="the due date, ISO 8601 (2026-03-01T23:59:00+01:00)")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR")
+    parser.add_argument("--branch", metavar="B", help="the branch (default: the default one)")
+    parser.add_argument("--from", dest="from_file", type=Path, metavar="FILE",
+                        help="read the repositories from FILE, one a line (# comments)")
+    parser.set_defaults(handler=run_collect, parser=parser)
+
+
+def run_collect(args: argparse.Namespace) -> int:
+    """Collect every repository and print one line each."""
+    from instructor.collect import collect, parse_date
+
+    repositories = list(args.repositories)
+    if args.from_file is not None:
+        try:
+            lines = args.from_file.read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            raise InstructorError(f"--from {args.from_file}: {error}") from error
+        repositories += [line.strip() for line in lines
+                         if line.strip() and not line.strip().startswith("#")]
+    if not repositories:
+        args.parser.error("give REPO... or --from FILE")
+    results = collect(repositories, parse_date(args.before), args.out, branch=args.branch)
+    for entry in results:
+        print(f"{entry.name}: {entry.commit[:12] or '-'} {entry.date} {entry.status}")
+    print(f"wrote {args.out / 'collected.csv'}: "
+          f"{sum(e.status == 'collected' for e in results)} of {len(results)} collected")
     return EXIT_OK
 
 
@@ -315,8 +469,12 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     add_check_command,
     add_carry_command,
     add_release_command,
+    add_open_stage_command,
+    add_publish_key_command,
+    add_leak_check_command,
     add_grade_command,
     add_autograder_command,
+    add_collect_command,
 ]
 
 
@@ -337,6 +495,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
+    except LeakError as error:
+        print(f"{PROG} {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_PROBLEMS
     except InstructorError as error:
         print(f"{PROG} {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -1,0 +1,61 @@
+"""Messages for students: worker errors rewritten to point at the student's own lines.
+
+The worker reports an exception as its type, message and frames ``[file, line, function,
+text]`` with the sandbox's paths. :func:`describe_error` turns them into ``where`` (the innermost
+frame in a file the student wrote, as ``src/mini_torch/nn/loss.py:95 in forward``) and a short
+traceback of the frames in the package and the examples (numpy's and the worker's own frames are
+left out).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection
+
+
+def student_path(path: str, site: str, examples: str) -> str | None:
+    """``src/mini_torch/...`` or ``examples/...`` for a file of the package under test."""
+    path = os.path.normpath(path)
+    package = os.path.join(os.path.normpath(site), "mini_torch") + os.sep
+    if path.startswith(package):
+        return "src/mini_torch/" + path[len(package):].replace(os.sep, "/")
+    examples = os.path.normpath(examples) + os.sep
+    if path.startswith(examples):
+        return "examples/" + path[len(examples):].replace(os.sep, "/")
+    return None
+
+
+def describe_error(error: dict, *, site: str, examples: str,
+                   own_files: Collection[str]) -> tuple[str, str, str]:
+    """(message, where, details) of a worker error, in the student's terms.
+
+    ``own_files``: the files of this run written by the student (``src/mini_torch/nn/loss.py``);
+    the other package files are the grader's copies, named but not quoted in the details.
+    """
+    kind = str(error.get("type", "Error"))
+    text = str(error.get("message", "")).strip()
+    frames = error.get("frames") or []
+    lines, where = [], ""
+    for frame in frames:
+        try:
+            path, line, function, code = str(frame[0]), int(frame[1]), str(frame[2]), frame[3]
+        except (IndexError, TypeError, ValueError):
+            continue
+        shown = student_path(path, site, examples)
+        if shown is None:
+            continue
+        mine = shown in own_files or shown.startswith("examples/")
+        label = "" if mine else " (the grader's copy)"
+        lines.append(f"{shown}:{line} in {function}{label}")
+        if code and mine:  # the grader's copies are not quoted
+            lines.append(f"    {str(code).strip()}")
+        if mine:
+            where = f"{shown}:{line} in {function}"
+    if kind == "Timeout":
+        message = ("Timeout: the check took longer than its time limit and was stopped"
+                   + (f" while running {where}" if where else "")
+                   + ". Look for an endless loop (a loop whose condition never changes) or a "
+                   "very slow computation there.")
+    else:
+        message = f"{kind}: {text}" if text else kind
+    return message, where, "\n".join(lines)

@@ -1,0 +1,67 @@
+"""The oracle: every check run once on the reference stage, at grading time.
+
+The reference is the grader's own code (the kit's copy of the reference stage), so its worker
+runs as the grader, without the sandbox's user switch; it still runs in a worker process, so the
+grader's process never imports ``mini_torch``. The results are decoded and kept in memory, one
+set per kit, for every submission of the batch.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from instructor.checks import Check
+from instructor.repo import InstructorError
+from instructor.sandbox import Worker, WorkerCrash, WorkerTimeout
+from instructor.verdicts import BadAnswer, decode, judge
+
+#: Seconds one check may take on the reference.
+REFERENCE_LIMIT = 60.0
+
+_CACHE: dict[tuple, dict[str, dict]] = {}
+_LOCK = threading.Lock()
+
+
+def compute(checks: Sequence[Check], reference: Path) -> dict[str, dict]:
+    """{check name: {output name: decoded value}} of the reference stage at ``reference``.
+
+    Raises:
+        InstructorError: the reference fails a check (the check is wrong, or the reference).
+    """
+    key = (str(reference.resolve()), tuple(c.name for c in checks))
+    with _LOCK:
+        if key in _CACHE:
+            return _CACHE[key]
+        results: dict[str, dict] = {}
+        with tempfile.TemporaryDirectory(prefix="mini-torch-oracle-") as scratch:
+            worker = Worker(reference / "src", reference / "examples", Path(scratch) / "run",
+                            sandboxed=False)
+            try:
+                for check in checks:
+                    try:
+                        response = worker.request(check.steps, check.outputs, REFERENCE_LIMIT)
+                    except (WorkerTimeout, WorkerCrash) as error:
+                        raise InstructorError(
+                            f"check {check.name}: the reference did not answer ({error!r})"
+                        ) from error
+                    if not response.get("ok"):
+                        error = response.get("error", {})
+                        raise InstructorError(
+                            f"check {check.name}: the reference raised {error.get('type')}: "
+                            f"{error.get('message')}")
+                    try:
+                        outputs = {k: decode(v) for k, v in response["outputs"].items()}
+                    except BadAnswer as error:
+                        raise InstructorError(f"check {check.name}: {error}") from error
+                    problem = judge(check, outputs, outputs)
+                    if problem:
+                        raise InstructorError(
+                            f"check {check.name}: the reference fails it: {problem}")
+                    results[check.name] = outputs
+            finally:
+                worker.stop()
+        _CACHE[key] = results
+        return results

@@ -1,0 +1,87 @@
+"""The result model of grading: one :class:`CheckResult` per check, a :class:`SubmissionResult`
+per submission. No logic beyond sums; :mod:`instructor.scoring` gives the points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+OUTCOME_PASSED = "passed"
+
+#: ``status`` of a submission: ``graded``; ``integrity`` (a prohibited import under the ``zero``
+#: policy); ``no_package``; ``grader_error`` (a problem of the grader itself).
+STATUSES = ("graded", "integrity", "no_package", "grader_error")
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one check for one submission.
+
+    ``outcome``: ``passed``, ``failed`` (a wrong result), ``error`` (the code raised),
+    ``timeout``, ``syntax_error`` (the file does not compile) or ``not_run`` (over the budget,
+    or the submission was not run). ``scored``: whether the check carries points at this stage
+    (stage K's own tasks) or is only reported (code handed out solved, earlier stages' files).
+    """
+
+    name: str
+    task: str
+    file: str
+    outcome: str
+    message: str = ""
+    where: str = ""
+    details: str = ""
+    points: float = 0.0
+    max_points: float = 0.0
+    hidden: bool = False
+    scored: bool = True
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == OUTCOME_PASSED
+
+    @property
+    def group(self) -> str:
+        """``hidden``, ``stageK`` (scored checks of stage K's tasks) or ``reported``."""
+        if self.hidden:
+            return "hidden"
+        if not self.scored:
+            return "reported"
+        return self.name.split("/", 1)[0]
+
+
+@dataclass
+class SubmissionResult:
+    """The grade of one submission."""
+
+    student: str
+    source: Path
+    stage: int
+    status: str = "graded"
+    message: str = ""
+    checks: list[CheckResult] = field(default_factory=list)
+    integrity: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return sum(c.points for c in self.checks)
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.max_points for c in self.checks)
+
+    def groups(self) -> list[str]:
+        """The gradebook columns: the scored public checks, then the hidden ones."""
+        return [f"stage{self.stage}", "hidden"]
+
+    def subtotal(self, group: str) -> tuple[float, float]:
+        """(points, max points) of the checks of one group."""
+        found = [c for c in self.checks if c.group == group]
+        return sum(c.points for c in found), sum(c.max_points for c in found)
+
+    def public_subtotal(self) -> tuple[float, float]:
+        found = [c for c in self.checks if not c.hidden]
+        return sum(c.points for c in found), sum(c.max_points for c in found)

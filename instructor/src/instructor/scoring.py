@@ -1,0 +1,74 @@
+"""Scoring: which checks carry points at a stage, and how many.
+
+- A check of one of stage K's own tasks (a function the stage-K release stubs, see
+  :func:`own_tasks`) carries points. Every other check (code handed out
+  solved: earlier stages' files, given input checks) weighs 0 and is only reported. A hidden
+  check is scored by the same rule (it names the task it checks).
+- Points per scored check come from a weights file (:mod:`instructor.weights`: fnmatch patterns
+  of check names, first match wins, default 1).
+- A prohibited import is an integrity finding; the policy says what it costs: ``zero`` (score 0,
+  the checks are not run) or ``flag`` (reported, the checks score as usual).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from instructor.checks import Check
+from instructor.repo import PACKAGE_SUBDIR, stage_dir
+from instructor.solutions import enclosing_names, find_regions
+from instructor.weights import Weights
+
+POLICIES = ("zero", "flag")
+
+
+def own_files(root: Path, stage: int) -> list[str]:
+    """Stage ``stage``'s own files (``src/mini_torch/...`` new in it, and its examples)."""
+    folder = stage_dir(root, stage)
+    previous = stage_dir(root, stage - 1) if stage > 1 else None
+    files = []
+    package = folder / PACKAGE_SUBDIR
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package).as_posix()
+        if previous is not None and (previous / PACKAGE_SUBDIR / relative).is_file():
+            continue
+        files.append(f"src/mini_torch/{relative}")
+    files += [f"examples/{p.name}" for p in sorted((folder / "examples").glob("*.py"))]
+    return files
+
+
+def own_tasks(root: Path, stage: int) -> list[str]:
+    """The qualified names of the solution regions of stage ``stage``'s own files.
+
+    The same names the release's stubs carry: ``mini_torch.nn.loss.MSELoss.forward``,
+    ``examples/train_sine.py:train_step``.
+    """
+    folder = stage_dir(root, stage)
+    tasks = []
+    for file in own_files(root, stage):
+        text = (folder / file).read_text(encoding="utf-8")
+        regions = find_regions(text, file)
+        if not regions:
+            continue
+        names = enclosing_names(text, file)
+        if file.startswith("examples/"):
+            owner = f"{file}:"
+        else:
+            owner = "mini_torch." + file[len("src/mini_torch/"):-3].replace("/", ".")
+            owner = owner.removesuffix(".__init__")
+        for region in regions:
+            scope = names.get(region.begin, "")
+            if owner.endswith(":"):
+                tasks.append(f"{owner}{scope}" if scope else owner.rstrip(":"))
+            else:
+                tasks.append(f"{owner}.{scope}" if scope else owner)
+    return tasks
+
+
+def is_scored(check: Check, tasks: set[str]) -> bool:
+    """Whether ``check`` carries points when the tasks of the graded stage are ``tasks``."""
+    return not check.given and check.task in tasks
+
+
+def max_points(check: Check, tasks: set[str], weights: Weights) -> float:
+    return weights.points(check.name) if is_scored(check, tasks) else 0.0
