@@ -1,0 +1,170 @@
+"""The stage-6 generative examples run and write what they promise.
+
+``train_gan.py`` writes a sample grid per checkpoint, the loss curves and ``gan_samples.npy``
+(1,000 samples, float32, ``(1000, 784)``, values in [0, 1]); ``train_char_lm.py`` prints the
+bigram baseline, ends with ``final val loss: X`` and writes a loss-curve PNG and
+``char_lm_sample.txt``. They run here for a few steps only, which checks the plumbing and that
+learning starts; the quality targets of the default runs are measured by
+``instructor/benchmarks/evaluate_generative.py``, not here. The scripts come from the folder
+``stage_examples(6)`` names (see conftest.py).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mini_torch.datasets import CharVocab, load_text
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+VAL_LOSS_LINE = re.compile(r"final val loss: (\d+(?:\.\d+)?)")
+GAN_FINAL_LINE = re.compile(r"final losses: discriminator (\d+\.\d+), generator (\d+\.\d+)")
+BIGRAM_LINE = re.compile(r"add-one bigram baseline: (\d+\.\d+) nats/char")
+
+
+@pytest.fixture(scope="session")
+def examples(stage_examples) -> Path:
+    """The folder of the stage-6 examples (see ``stage_examples`` in conftest.py)."""
+    return stage_examples(6)
+
+
+def run_example(examples: Path, script: str, *args: str,
+                cwd: Path) -> subprocess.CompletedProcess:
+    path = examples / script
+    assert path.is_file(), f"{path} does not exist"
+    # Small batches gain nothing from BLAS threads on a busy 2-core machine (as in stage 5).
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1")}
+    result = subprocess.run([sys.executable, str(path), *args], cwd=cwd, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"{script} {' '.join(args)} failed:\n{result.stderr[-3000:]}"
+    return result
+
+
+def last_line(stdout: str) -> str:
+    lines = [line.strip() for line in stdout.splitlines() if line.strip()]
+    assert lines, "the example printed nothing"
+    return lines[-1]
+
+
+def assert_pngs_written_and_printed(result: subprocess.CompletedProcess, pngs: list[Path]):
+    for png in pngs:
+        assert png.read_bytes()[: len(PNG_SIGNATURE)] == PNG_SIGNATURE, png
+        assert str(png) in result.stdout, f"{png.name} is written but its path is not printed"
+
+
+# --------------------------------------------------------------------------- the GAN
+
+@pytest.fixture(scope="module")
+def gan_run(examples, tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    work = tmp_path_factory.mktemp("train_gan")
+    out = work / "out"
+    result = run_example(examples, "train_gan.py", "--steps", "20", "--checkpoints", "2",
+                         "--seed", "0", "--out", str(out), cwd=work)
+    return result, out
+
+
+def test_train_gan_writes_1000_float32_samples_in_the_unit_interval(gan_run):
+    _, out = gan_run
+    samples = np.load(out / "gan_samples.npy")
+    assert samples.shape == (1000, 784)
+    assert samples.dtype == np.float32
+    assert samples.min() >= 0.0 and samples.max() <= 1.0
+    assert np.all(np.isfinite(samples))
+    # different noise gives different images: the generator is not constant
+    assert samples.std(axis=0).mean() > 1e-3
+
+
+def test_train_gan_writes_one_grid_per_checkpoint_and_the_loss_curves(gan_run):
+    result, out = gan_run
+    grids = sorted(out.glob("gan_samples_step*.png"))
+    assert len(grids) == 2, f"expected 2 checkpoint grids, found {grids}"
+    assert (out / "gan_losses.png").is_file()
+    assert_pngs_written_and_printed(result, [*grids, out / "gan_losses.png"])
+
+
+def test_train_gan_ends_with_both_final_losses(gan_run):
+    result, _ = gan_run
+    match = GAN_FINAL_LINE.fullmatch(last_line(result.stdout))
+    assert match, f"unexpected last line: {last_line(result.stdout)!r}"
+    d_loss, g_loss = float(match.group(1)), float(match.group(2))
+    assert math.isfinite(d_loss) and math.isfinite(g_loss)
+    assert d_loss > 0 and g_loss > 0  # binary cross-entropies of logits are never 0
+
+
+def test_train_gan_writes_only_into_the_out_folder(gan_run):
+    _, out = gan_run
+    assert sorted(path.name for path in out.parent.iterdir()) == [out.name]
+
+
+def test_train_gan_repeats_exactly_with_the_same_seed(examples, gan_run, tmp_path):
+    _, out = gan_run
+    again = tmp_path / "out"
+    run_example(examples, "train_gan.py", "--steps", "20", "--checkpoints", "2", "--seed", "0",
+                "--out", str(again), cwd=tmp_path)
+    np.testing.assert_array_equal(np.load(again / "gan_samples.npy"),
+                                  np.load(out / "gan_samples.npy"))
+
+
+# --------------------------------------------------------------------------- the language model
+
+@pytest.fixture(scope="module")
+def lm_run(examples, tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    work = tmp_path_factory.mktemp("train_char_lm")
+    out = work / "out"
+    result = run_example(examples, "train_char_lm.py", "--steps", "30", "--seed", "0",
+                         "--out", str(out), cwd=work)
+    return result, out
+
+
+def test_train_char_lm_prints_the_add_one_bigram_baseline_of_the_validation_split(lm_run):
+    result, _ = lm_run
+    match = BIGRAM_LINE.search(result.stdout)
+    assert match, result.stdout
+    # The same baseline, computed here: counts of (previous, next) pairs in the first 90 % plus
+    # one, normalised per previous character, scored on the pairs of the last 10 %.
+    text = load_text()
+    vocab = CharVocab(text)
+    ids = vocab.encode(text)
+    split = int(len(ids) * 0.9)
+    train, val = ids[:split], ids[split:]
+    counts = np.ones((len(vocab), len(vocab)))
+    np.add.at(counts, (train[:-1], train[1:]), 1.0)
+    expected = -np.mean(np.log(counts[val[:-1], val[1:]] / counts[val[:-1]].sum(axis=1)))
+    assert float(match.group(1)) == pytest.approx(expected, abs=1e-3)
+
+
+def test_train_char_lm_learns_in_30_steps_and_ends_with_the_val_loss(lm_run):
+    result, _ = lm_run
+    match = VAL_LOSS_LINE.fullmatch(last_line(result.stdout))
+    assert match, f"unexpected last line: {last_line(result.stdout)!r}"
+    val_loss = float(match.group(1))
+    vocabulary_size = len(set(load_text()))
+    # an untrained model is near the uniform guess log V; 30 steps already beat it clearly
+    assert val_loss < math.log(vocabulary_size) - 0.5, result.stdout
+
+
+def test_train_char_lm_writes_500_characters_of_the_vocabulary(lm_run):
+    _, out = lm_run
+    written = (out / "char_lm_sample.txt").read_text(encoding="utf-8")
+    assert len(written) >= 500
+    assert set(written) <= set(load_text())
+
+
+def test_train_char_lm_writes_the_loss_curves(lm_run):
+    result, out = lm_run
+    pngs = sorted(out.glob("*.png"))
+    assert pngs, f"no PNG in {out}"
+    assert_pngs_written_and_printed(result, pngs)
+    assert str(out / "char_lm_sample.txt") in result.stdout
+
+
+def test_train_char_lm_writes_only_into_the_out_folder(lm_run):
+    _, out = lm_run
+    assert sorted(path.name for path in out.parent.iterdir()) == [out.name]

@@ -1,0 +1,1 @@
+"""Utilities: ``mini_torch.utils.data`` holds datasets and the data loader."""
