@@ -1,0 +1,383 @@
+"""Checks of stage 6: Embedding, LayerNorm, Dropout, attention, the GAN and language-model steps.
+
+Each forward and backward function is checked on fixed inputs in float32 and float64; each
+module's forward, its backward (the input gradient and the parameter gradients) and the
+accumulation of its gradients until ``zero_grad``. A module is made float64 by replacing its
+parameters with float64 arrays (``setattr``), so no check changes global state that a later
+check would inherit.
+
+Dropout's mask is random: the student may draw it in any way, so its checks compare what does
+not depend on the draw (the values a mask may hold, the fraction kept within a tolerance, the
+output against the module's own ``mask``, the backward against the forward's output), and the
+functions that apply a mask get a fixed one. The two training steps run on tiny seeded models
+built with the package and are compared with the reference step parameter for parameter.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from instructor.checks import Check, Program, Ref, check, floats, rng
+
+NN = "mini_torch.nn"
+FILES = {
+    "embedding": "src/mini_torch/nn/embedding.py",
+    "normalization": "src/mini_torch/nn/normalization.py",
+    "dropout": "src/mini_torch/nn/dropout.py",
+    "attention": "src/mini_torch/nn/attention.py",
+}
+#: float32 and float64 tolerances (the float32 ones allow another order of the same sums).
+TOLERANCES = {"float32": {"rtol": 1e-4, "atol": 1e-5}, "float64": {"rtol": 1e-6, "atol": 1e-8}}
+DTYPES = ("float32", "float64")
+
+
+def call_check(module: str, function: str, name: str, *args, dtype: str = "float32",
+               **kwargs) -> Check:
+    """The result of ``mini_torch.nn.<module>.<function>(*args, **kwargs)``."""
+    target = f"{NN}.{module}.{function}"
+    program = Program()
+    result = program.call(target, *args, **kwargs)
+    return check(f"stage6/{function}[{name}]", target, FILES[module], program, [result],
+                 **TOLERANCES[dtype])
+
+
+def cast(dtype: str, *arrays: np.ndarray) -> list[np.ndarray]:
+    return [a.astype(dtype) for a in arrays]
+
+
+# --- the functions ------------------------------------------------------------------------------
+
+
+def attention_inputs(g: np.random.Generator, dtype: str, causal: bool):
+    """q, k, v ``(2, 2, 5, 4)`` and the attention weights the reference formula gives them."""
+    q, k, v = (floats(g, 2, 2, 5, 4).astype(dtype) for _ in range(3))
+    scores = (q.astype(np.float64) @ k.astype(np.float64).swapaxes(-1, -2)) / math.sqrt(4)
+    if causal:
+        scores = np.where(np.triu(np.ones((5, 5), bool), k=1), -np.inf, scores)
+    weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    attn = (weights / weights.sum(axis=-1, keepdims=True)).astype(dtype)
+    return q, k, v, attn
+
+
+def function_checks() -> list[Check]:
+    g = rng(6)
+    found = []
+    indices = np.array([[0, 2, 2, 5], [1, 0, 5, 5], [3, 3, 3, 0]], np.int64)  # repeats
+    for dtype in DTYPES:
+        W = floats(g, 6, 5).astype(dtype)
+        found.append(call_check("embedding", "embedding", f"repeated-{dtype}", indices, W,
+                                dtype=dtype))
+        grad = floats(g, 3, 4, 5).astype(dtype)
+        found.append(call_check("embedding", "embedding_backward", f"repeated-{dtype}", grad,
+                                indices, 6, dtype=dtype))
+    found.append(call_check("embedding", "embedding_backward", "flat-unused-rows",
+                            floats(g, 5, 3), np.array([4, 4, 1, 4, 7], np.int64), 9))
+
+    for dtype in DTYPES:
+        x = (3.0 * floats(g, 5, 8) + 2.0).astype(dtype)
+        gamma, beta = cast(dtype, 1.0 + floats(g, 8, scale=0.3), floats(g, 8, scale=0.3))
+        found.append(call_check("normalization", "layer_norm", dtype, x, gamma, beta,
+                                dtype=dtype))
+        found.append(call_check("normalization", "layer_norm_backward", dtype,
+                                floats(g, 5, 8).astype(dtype), x, gamma, dtype=dtype))
+    x, gamma = floats(g, 4, 6, scale=0.05), 1.0 + floats(g, 6, scale=0.3)
+    found.append(call_check("normalization", "layer_norm", "small-rows-eps-1e-2", x, gamma,
+                            floats(g, 6), eps=1e-2))
+    found.append(call_check("normalization", "layer_norm_backward", "small-rows-eps-1e-2",
+                            floats(g, 4, 6), x, gamma, eps=1e-2))
+
+    for dtype in DTYPES:
+        x, grad = cast(dtype, floats(g, 4, 7), floats(g, 4, 7))
+        mask = ((g.random((4, 7)) >= 0.4) / 0.6).astype(dtype)  # a fixed mask
+        found.append(call_check("dropout", "dropout", f"fixed-mask-{dtype}", x, mask,
+                                dtype=dtype))
+        found.append(call_check("dropout", "dropout_backward", f"fixed-mask-{dtype}", grad,
+                                mask, dtype=dtype))
+    found += mask_checks()
+
+    for dtype in DTYPES:
+        for causal in (True, False):
+            q, k, v, attn = attention_inputs(g, dtype, causal)
+            name = f"{'causal' if causal else 'full'}-{dtype}"
+            found.append(call_check("attention", "scaled_dot_product_attention", name, q, k, v,
+                                    causal=causal, dtype=dtype))
+            found.append(call_check("attention", "scaled_dot_product_attention_backward", name,
+                                    floats(g, 2, 2, 5, 4).astype(dtype), q, k, v, attn,
+                                    dtype=dtype))
+    return found
+
+
+def mask_checks() -> list[Check]:
+    """``dropout_mask``: the values it holds (exact), and the fraction it keeps (about 1 - p)."""
+    task = f"{NN}.dropout.dropout_mask"
+    found = []
+    for p, dtype in ((0.3, "float32"), (0.5, "float64"), (0.0, "float32"), (1.0, "float32")):
+        program = Program()
+        generator = program.call("numpy.random.default_rng", 8)
+        mask = program.call(task, (200, 500), p, generator, dtype=dtype)
+        values = program.call("numpy.unique", mask, name="values")
+        # 100,000 entries: the mean of the mask is 1 with a standard deviation of
+        # sqrt(p / (1 - p) / 1e5) <= 0.0032, so 0.02 is six standard deviations.
+        mean = program.call("numpy.mean", mask, name="mean")
+        found.append(check(f"stage6/dropout_mask[values-p{p:g}-{dtype}]", task,
+                           FILES["dropout"], program, [values], **TOLERANCES[dtype]))
+        if 0.0 < p < 1.0:
+            found.append(check(f"stage6/dropout_mask[mean-1-p{p:g}-{dtype}]", task,
+                               FILES["dropout"], program, [mean], rtol=0.0, atol=0.02))
+    return found
+
+
+# --- the modules --------------------------------------------------------------------------------
+
+
+def replace(program: Program, module: Ref, arrays: dict[str, np.ndarray]) -> None:
+    for attribute, value in arrays.items():
+        program.call("builtins.setattr", module, attribute, value)
+
+
+def module_checks(label: str, cls: str, file: str, x, grad, *, args=(), kwargs=None,
+                  arrays=None, dtype: str = "float32", seed: int = 6) -> list[Check]:
+    """Forward output; backward's input gradient and parameter gradients; and accumulation.
+
+    ``arrays``: parameters set before the forward (random ones instead of ones and zeros, or
+    float64 ones). The accumulation check runs forward and backward twice (the gradients add
+    up), then ``zero_grad`` and once more (they start again from zero).
+    """
+    kwargs = kwargs or {}
+    task = f"mini_torch.nn.{file.rsplit('/', 1)[-1][:-3]}.{cls}"
+    tolerances = TOLERANCES[dtype]
+
+    def start() -> tuple[Program, Ref]:
+        program = Program()
+        program.call("mini_torch.manual_seed", seed)
+        module = program.call(f"{NN}.{cls}", *args, **kwargs, name="module")
+        replace(program, module, arrays or {})
+        return program, module
+
+    forward, module = start()
+    out = forward.call(module.attr("forward"), x, name="out")
+    backward, module = start()
+    backward.call(module.attr("forward"), x)
+    dx = backward.call(module.attr("backward"), grad, name="dx")
+    grads = backward.call(module.attr("grads"), name="grads")
+    twice, module = start()
+    for _ in range(2):
+        twice.call(module.attr("forward"), x)
+        twice.call(module.attr("backward"), grad)
+    summed = twice.call(module.attr("grads"), name="summed")
+    twice.call(module.attr("zero_grad"))
+    twice.call(module.attr("forward"), x)
+    twice.call(module.attr("backward"), grad)
+    again = twice.call(module.attr("grads"), name="again")
+    return [
+        check(f"stage6/{cls}.forward[{label}]", f"{task}.forward", file, forward, [out],
+              **tolerances),
+        check(f"stage6/{cls}.backward[{label}]", f"{task}.backward", file, backward,
+              [dx, grads], **tolerances),
+        check(f"stage6/{cls}.backward[{label}-accumulates-until-zero_grad]", f"{task}.backward",
+              file, twice, [summed, again], **tolerances),
+    ]
+
+
+def embedding_checks(g: np.random.Generator) -> list[Check]:
+    indices = np.array([[0, 3, 3, 6], [2, 6, 6, 6]], np.int64)  # repeated, rows 1, 4, 5 unused
+    found = module_checks("repeated-indices", "Embedding", FILES["embedding"], indices,
+                          floats(g, 2, 4, 5), args=(7, 5))
+    found += module_checks("repeated-indices-float64", "Embedding", FILES["embedding"],
+                           indices, floats(g, 2, 4, 5).astype("float64"), args=(7, 5),
+                           arrays={"W": floats(g, 7, 5).astype("float64")}, dtype="float64")
+    return found
+
+
+def layer_norm_checks(g: np.random.Generator) -> list[Check]:
+    found = []
+    for dtype in DTYPES:
+        arrays = dict(zip(("gamma", "beta"), cast(dtype, 1.0 + floats(g, 6, scale=0.3),
+                                                  floats(g, 6, scale=0.3))))
+        x = (2.0 * floats(g, 2, 3, 6) - 1.0).astype(dtype)  # (N, T, D): rows of every position
+        found += module_checks(f"sequence-{dtype}", "LayerNorm", FILES["normalization"], x,
+                               floats(g, 2, 3, 6).astype(dtype), args=(6,), arrays=arrays,
+                               dtype=dtype)
+    return found
+
+
+def attention_checks(g: np.random.Generator) -> list[Check]:
+    file = FILES["attention"]
+    found = []
+    for dtype in DTYPES:
+        arrays = dict(zip(("W_qkv", "b_qkv", "W_out", "b_out"), cast(
+            dtype, floats(g, 8, 24, scale=0.4), floats(g, 1, 24, scale=0.1),
+            floats(g, 8, 8, scale=0.4), floats(g, 1, 8, scale=0.1))))
+        for causal in (True, False):
+            label = f"{'causal' if causal else 'full'}-{dtype}"
+            found += module_checks(label, "MultiHeadSelfAttention", file,
+                                   floats(g, 2, 5, 8).astype(dtype),
+                                   floats(g, 2, 5, 8).astype(dtype), args=(8, 2),
+                                   kwargs={"causal": causal}, arrays=arrays, dtype=dtype)
+    # Causality: changing the last two positions changes nothing before them. Compared with the
+    # reference, which is causal; the outputs of both inputs are sent back.
+    x = floats(g, 2, 5, 8)
+    changed = x.copy()
+    changed[:, 3:] = floats(g, 2, 2, 8, scale=3.0)
+    program = Program()
+    program.call("mini_torch.manual_seed", 9)
+    module = program.call(f"{NN}.MultiHeadSelfAttention", 8, 4)
+    first = program.call(module.attr("forward"), x, name="out")
+    second = program.call(module.attr("forward"), changed, name="out_changed_future")
+    task = "mini_torch.nn.attention.MultiHeadSelfAttention.forward"
+    found.append(check("stage6/MultiHeadSelfAttention.forward[future-changed]", task, file,
+                       program, [first, second], **TOLERANCES["float32"]))
+    return found
+
+
+def dropout_checks(g: np.random.Generator) -> list[Check]:
+    """Training mode by what does not depend on the draw; p = 0, p = 1 and eval mode exactly."""
+    file = FILES["dropout"]
+    task = "mini_torch.nn.dropout.Dropout"
+    found = []
+    ones = np.ones((200, 500), np.float32)
+
+    def start(p: float, mode: str = "train") -> tuple[Program, Ref]:
+        program = Program()
+        program.call("mini_torch.manual_seed", 12)
+        module = program.call(f"{NN}.Dropout", p, name="module")
+        if mode == "eval":
+            program.call(module.attr("eval"))
+        return program, module
+
+    # Training: the output of ones is the mask, whose values are 0 and 1 / (1 - p) and whose
+    # mean is 1 within 0.02 (six standard deviations for 100,000 entries, see mask_checks).
+    program, module = start(0.4)
+    out = program.call(module.attr("forward"), ones)
+    values = program.call("numpy.unique", out, name="values")
+    mean = program.call("numpy.mean", out, name="mean")
+    found.append(check("stage6/Dropout.forward[train-values]", f"{task}.forward", file, program,
+                       [values]))
+    found.append(check("stage6/Dropout.forward[train-mean-1]", f"{task}.forward", file, program,
+                       [mean], rtol=0.0, atol=0.02))
+    # Training on random inputs: the output is x * mask with the module's own mask, and the same
+    # seed gives the same output (the mask comes from the global generator). Both differences
+    # are zero for the reference.
+    x, grad = floats(g, 6, 7), floats(g, 6, 7)
+    program, module = start(0.5)
+    out = program.call(module.attr("forward"), x)
+    mask = program.get(module.attr("mask"))
+    residual = program.call("numpy.subtract", out, program.call("numpy.multiply", x, mask),
+                            name="out_minus_x_times_mask")
+    program.call("mini_torch.manual_seed", 12)
+    repeated = program.call(module.attr("forward"), x)
+    drift = program.call("numpy.subtract", out, repeated, name="out_minus_out_same_seed")
+    found.append(check("stage6/Dropout.forward[train-x-times-mask-seeded]", f"{task}.forward",
+                       file, program, [residual, drift]))
+    # Backward reuses the forward's mask: with x = 1 the output is the mask, so dx - G * out = 0.
+    program, module = start(0.5)
+    out = program.call(module.attr("forward"), np.ones((6, 7), np.float32))
+    dx = program.call(module.attr("backward"), grad)
+    residual = program.call("numpy.subtract", dx, program.call("numpy.multiply", grad, out),
+                            name="dx_minus_grad_times_mask")
+    found.append(check("stage6/Dropout.backward[train-reuses-mask]", f"{task}.backward", file,
+                       program, [residual]))
+    # Exact cases: p = 1 (zeros), p = 0 in training and any p in eval mode (the identity).
+    for label, p, mode in (("p1-zeros", 1.0, "train"), ("p0-identity", 0.0, "train"),
+                           ("eval-identity", 0.9, "eval")):
+        forward, module = start(p, mode)
+        out = forward.call(module.attr("forward"), x, name="out")
+        found.append(check(f"stage6/Dropout.forward[{label}]", f"{task}.forward", file, forward,
+                           [out]))
+        backward, module = start(p, mode)
+        backward.call(module.attr("forward"), x)
+        dx = backward.call(module.attr("backward"), grad, name="dx")
+        found.append(check(f"stage6/Dropout.backward[{label}]", f"{task}.backward", file,
+                           backward, [dx]))
+    # float64 stays float64 (the identity of eval mode keeps the input's values and dtype).
+    x64, grad64 = cast("float64", x, grad)
+    program, module = start(0.5)
+    out = program.call(module.attr("forward"), x64)
+    mask = program.get(module.attr("mask"))
+    residual = program.call("numpy.subtract", out, program.call("numpy.multiply", x64, mask),
+                            name="out_minus_x_times_mask")
+    dx = program.call(module.attr("backward"), grad64)
+    back = program.call("numpy.subtract", dx, program.call("numpy.multiply", grad64, mask),
+                        name="dx_minus_grad_times_mask")
+    found.append(check("stage6/Dropout.backward[train-float64]", f"{task}.backward", file,
+                       program, [residual, back], **TOLERANCES["float64"]))
+    return found
+
+
+# --- the training steps of the examples ---------------------------------------------------------
+
+
+def gan_checks() -> list[Check]:
+    """``gan_step`` on a tiny seeded GAN (noise 64 -> 12 "pixels"): the two losses and both
+    networks' parameters after one step and after three (the third shows whether the
+    discriminator's gradients from the generator's pass were cleared before its own step)."""
+    task = "examples/train_gan.py:gan_step"
+    real = rng(61).uniform(0.0, 1.0, (8, 12)).astype(np.float32)
+    found = []
+    for label, repeat in (("one-step", None), ("three-steps", 3)):
+        program = Program()
+        program.call("mini_torch.manual_seed", 21)
+        generator = program.call(
+            f"{NN}.Sequential", program.call(f"{NN}.Linear", 64, 16),
+            program.call(f"{NN}.LeakyReLU", 0.2), program.call(f"{NN}.Linear", 16, 12),
+            program.call(f"{NN}.Sigmoid"), name="generator")
+        discriminator = program.call(
+            f"{NN}.Sequential", program.call(f"{NN}.Linear", 12, 16),
+            program.call(f"{NN}.LeakyReLU", 0.2), program.call(f"{NN}.Linear", 16, 1),
+            name="discriminator")
+        criterion = program.call(f"{NN}.BCEWithLogitsLoss")
+        g_optimizer = program.call("mini_torch.optim.Adam", generator, lr=0.01,
+                                   betas=(0.5, 0.999))
+        d_optimizer = program.call("mini_torch.optim.Adam", discriminator, lr=0.01,
+                                   betas=(0.5, 0.999))
+        losses = program.call(task, generator, discriminator, real, criterion, g_optimizer,
+                              d_optimizer, 0.9, repeat=repeat, name="losses")
+        g_params = program.call(generator.attr("parameters"), name="generator_params")
+        d_params = program.call(discriminator.attr("parameters"), name="discriminator_params")
+        found.append(check(f"stage6/train_gan.py:gan_step[{label}]", task,
+                           "examples/train_gan.py", program, [losses, g_params, d_params],
+                           rtol=1e-4, atol=1e-5))
+    return found
+
+
+def lm_checks() -> list[Check]:
+    """``lm_step`` on a tiny seeded transformer (vocabulary 7, width 8, 2 heads, 1 block):
+    the losses and the parameters after two steps (the second shows whether the gradients of
+    the first were cleared), and a 30-step run on one batch (the loss falls).
+    """
+    task = "examples/train_char_lm.py:lm_step"
+    text = np.array([0, 1, 2, 3, 4, 5, 6, 1, 3, 5] * 4, np.int64)
+    starts = np.array([0, 7, 13, 22])
+    x = np.stack([text[s:s + 6] for s in starts])          # (4, 6) ids
+    y = np.stack([text[s + 1:s + 7] for s in starts])      # the next ids
+    found = []
+    for label, repeat in (("two-steps", 2), ("training-run", 30)):
+        program = Program()
+        program.call("mini_torch.manual_seed", 17)
+        model = program.call(
+            f"{NN}.Sequential", program.call(f"{NN}.Embedding", 7, 8),
+            program.call(f"{NN}.TransformerBlock", 8, 2),
+            program.call(f"{NN}.LayerNorm", 8),
+            program.call(f"{NN}.PerPosition", program.call(f"{NN}.Linear", 8, 7)),
+            name="model")
+        criterion = program.call(f"{NN}.CrossEntropyLoss")
+        optimizer = program.call("mini_torch.optim.AdamW", model, lr=0.01)
+        result = program.call(task, model, x, y, criterion, optimizer, repeat=repeat,
+                              name="losses")
+        name = f"stage6/train_char_lm.py:lm_step[{label}]"
+        if repeat == 2:
+            params = program.call(model.attr("parameters"), name="params")
+            found.append(check(name, task, "examples/train_char_lm.py", program,
+                               [result, params], rtol=1e-4, atol=1e-5))
+        else:
+            found.append(check(name, task, "examples/train_char_lm.py", program, [result],
+                               verdict="decrease", ratio=0.5))
+    return found
+
+
+def checks() -> list[Check]:
+    g = rng(16)
+    return (function_checks() + embedding_checks(g) + layer_norm_checks(g)
+            + attention_checks(g) + dropout_checks(g) + gan_checks() + lm_checks())
