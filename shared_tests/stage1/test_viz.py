@@ -206,6 +206,16 @@ def test_confusion_matrix_counts_a_hand_worked_example():
     assert result.dtype == np.int64
 
 
+def test_confusion_matrix_is_the_one_in_functional_beside_accuracy():
+    from mini_torch import functional as F
+
+    assert viz.confusion_matrix is F.confusion_matrix
+    y_true, y_pred = np.array([0, 2, 1, 2]), np.array([0, 1, 1, 2])
+    counts = F.confusion_matrix(y_true, y_pred)
+    # accuracy is trace / total, whichever form the labels come in
+    assert np.trace(counts) / counts.sum() == F.accuracy(np.eye(3)[y_pred], np.eye(3)[y_true])
+
+
 def test_confusion_matrix_matches_a_per_sample_count():
     generator = np.random.default_rng(0)
     y_true = generator.integers(0, 5, size=300)

@@ -294,6 +294,22 @@ def test_adamw_without_weight_decay_is_adam(rng):
                                rtol=RTOL, atol=ATOL)
 
 
+def test_adamw_is_adam_with_the_decoupled_weight_decay_flag_set(rng):
+    """One algorithm, one branch: an Adam whose flag is set follows AdamW's rule exactly."""
+    p0 = rng.standard_normal((3, 4))
+    gradients = gradient_sequence(rng, (3, 4))
+    holder = ParameterHolder(p0.copy())
+    optimizer = Adam(holder, lr=0.05, weight_decay=0.5)
+    optimizer.decoupled_weight_decay = True
+    for grad in gradients:
+        holder.gradients[0] = grad.copy()
+        optimizer.step()
+    expected = adamw_trajectory(p0, gradients, lr=0.05, weight_decay=0.5)[-1]
+    np.testing.assert_allclose(holder.params[0], expected, rtol=RTOL, atol=ATOL)
+    assert issubclass(AdamW, Adam)
+    assert AdamW.decoupled_weight_decay and not Adam.decoupled_weight_decay
+
+
 # --------------------------------------------------------------------- state per parameter
 
 

@@ -1,9 +1,11 @@
-"""Input validation shared by every part of Mini-Torch.
+"""Input validation shared by every part of Mini-Torch, and the one reader of label arrays.
 
 Each helper raises a ``TypeError`` or ``ValueError`` whose message names the function that was
 called, the argument, what was expected, what was given, and the most likely fix. They are called
-at the top of public functions so that a mistake surfaces where it was made, not three layers
-deeper as a numpy broadcasting error.
+once, at the top of a public function (a backward checks only ``grad_output``, the one input its
+forward could not know), so that a mistake surfaces where it was made, not three layers deeper as
+a numpy broadcasting error. :func:`as_class_indices` turns labels in every accepted form into
+class indices, for every loss and metric.
 """
 
 from __future__ import annotations
@@ -11,6 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
+
+from mini_torch._config import get_default_dtype
+
+#: The reductions every loss offers, as PyTorch's ``reduction`` argument.
+REDUCTIONS = ("mean", "sum")
 
 
 def as_float_array(value, name: str, where: str, dtype=None) -> np.ndarray:
@@ -33,11 +40,7 @@ def as_float_array(value, name: str, where: str, dtype=None) -> np.ndarray:
     if np.issubdtype(array.dtype, np.complexfloating):
         raise TypeError(f"{where}: {name} must be real, got dtype {array.dtype}.")
     if not np.issubdtype(array.dtype, np.floating):
-        if dtype is None:
-            from mini_torch import init  # here, not at the top: init itself uses these checks
-
-            dtype = init.get_default_dtype()
-        array = array.astype(dtype)
+        array = array.astype(get_default_dtype() if dtype is None else dtype)
     return array
 
 
@@ -123,26 +126,220 @@ def check_positive_int(value, name: str, where: str, minimum: int = 1) -> int:
     return int(value)
 
 
-def check_class_indices(target: np.ndarray, num_classes: int, name: str, where: str) -> np.ndarray:
-    """Validate integer class indices and return them as a flat ``(N,)`` int array."""
-    if np.issubdtype(target.dtype, np.floating):
-        raise TypeError(
-            f"{where}: {name} holds class indices but has float dtype {target.dtype}. "
-            f"Class indices must be integers: use {name}.astype(np.int64). "
-            f"(Float targets are read as probabilities only when shaped (N, C).)"
+
+
+# ------------------------------------------------------------------------ the entries of functional
+
+def check_grad_output(grad_output, shape: tuple[int, ...], dtype: np.dtype,
+                      where: str) -> np.ndarray:
+    """The one thing a backward checks: ``grad_output`` has the forward output's shape and dtype.
+
+    Everything else a backward receives (the forward's inputs, the weights) was checked by the
+    forward that produced them.
+    """
+    floating = dtype.kind == "f"
+    grad_output = as_float_array(grad_output, "grad_output", where, dtype if floating else None)
+    if grad_output.shape != shape:
+        raise ValueError(
+            f"{where}: grad_output has shape {grad_output.shape} but the forward's output has "
+            f"shape {shape}; dL/dy always has the shape of y."
         )
-    if not np.issubdtype(target.dtype, np.integer):
+    if floating and grad_output.dtype != dtype:
         raise TypeError(
-            f"{where}: {name} must hold integer class indices, got dtype {target.dtype}."
+            f"{where}: grad_output is {grad_output.dtype} but the forward computed in {dtype}; "
+            f"mixing them would silently change precision. Pass "
+            f"grad_output.astype(np.{dtype.name})."
         )
-    indices = target.reshape(-1)
+    return grad_output
+
+
+def check_elementwise_backward(grad_output, x, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """An element-wise op's backward: ``grad_output`` shaped like ``x`` and of its dtype.
+
+    ``x`` is the input the forward checked; it is only turned into the array the forward computed
+    with (a no-op for a float array), so that a module that cached a list or an integer array
+    gets the same gradient, in the same dtype, as the forward's output.
+    """
+    x = as_float_array(x, "x", where)
+    return check_grad_output(grad_output, x.shape, x.dtype, where), x
+
+
+def check_linear(x, W, b, where: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``x (N, in)``, ``W (in, out)`` and ``b (out,)`` / ``(1, out)``, all of one float dtype."""
+    W = as_float_array(W, "W", where)
+    x = as_float_array(x, "x", where, dtype=W.dtype)  # integer inputs take the weights' dtype
+    b = as_float_array(b, "b", where, dtype=W.dtype)
+    check_ndim(x, 2, "x", where, "(N, in_features)")
+    check_ndim(W, 2, "W", where, "(in_features, out_features)")
+    check_not_empty(x, "x", where)
+    if x.shape[1] != W.shape[0]:
+        raise ValueError(
+            f"{where}: x has {x.shape[1]} features per sample (shape {x.shape}) but W expects "
+            f"{W.shape[0]} inputs (shape {W.shape}). In row-vector notation y = x @ W needs "
+            f"x.shape[1] == W.shape[0]: check the layer's input size (a Linear layer's "
+            f"input_dim, or the previous layer's output size) or transpose W."
+        )
+    out_features = W.shape[1]
+    if b.shape not in ((out_features,), (1, out_features)):
+        raise ValueError(
+            f"{where}: b must have shape ({out_features},) or (1, {out_features}) to match W of "
+            f"shape {W.shape}, got {b.shape}."
+        )
+    check_same_dtype(x, W, "x", "W", where)
+    check_same_dtype(b, W, "b", "W", where)
+    return x, W, b
+
+
+def check_loss_inputs(pred, target, reduction: str, where: str,
+                      pred_name: str = "pred") -> tuple[np.ndarray, np.ndarray]:
+    """Predictions and targets of exactly the same shape; targets cast to the predictions' dtype."""
+    check_choice(reduction, REDUCTIONS, "reduction", where)
+    pred = as_float_array(pred, pred_name, where)
+    target = as_float_array(target, "target", where)
+    check_not_empty(pred, pred_name, where)
+    check_same_shape(pred, target, pred_name, "target", where)
+    return pred, target.astype(pred.dtype, copy=False)
+
+
+def check_logits(logits, reduction: str, label_smoothing: float, where: str) -> np.ndarray:
+    """Cross-entropy's logits ``(N, C)``, its ``reduction`` and its ``label_smoothing``."""
+    check_choice(reduction, REDUCTIONS, "reduction", where)
+    check_in_range(label_smoothing, "label_smoothing", where, 0.0, 1.0)
+    logits = as_float_array(logits, "logits", where)
+    check_ndim(logits, 2, "logits", where, "(N, C)")
+    check_not_empty(logits, "logits", where)
+    return logits
+
+
+def check_scores(scores, where: str) -> np.ndarray:
+    """Class scores ``(N, C)``, or binary logits ``(N,)`` / ``(N, 1)``, returned as ``(N, C)``."""
+    scores = as_float_array(scores, "scores", where)
+    check_ndim(scores, (1, 2), "scores", where, "(N, C)")
+    check_not_empty(scores, "scores", where)
+    return scores.reshape(len(scores), -1)
+
+
+# ------------------------------------------------------------------------------------ labels
+
+def as_class_indices(labels, name: str, where: str, *, num_classes: int | None = None,
+                     length: int | None = None, length_of: str = "the predictions",
+                     integers_only: bool = False,
+                     fix: str = "Check the number of output units or the labels.") -> np.ndarray:
+    """Labels in any form the course uses, as int64 class indices of shape ``(N,)``.
+
+    The one place that reads a label array, for every loss and metric. Accepted forms: class
+    indices ``(N,)`` or ``(N, 1)`` (integers, or floats holding whole numbers unless
+    ``integers_only``), and one-hot / probability / score rows ``(N, C)``, whose argmax per row
+    is the class. With ``num_classes`` the indices must lie in ``0..num_classes - 1`` (and
+    ``(N, C)`` rows must have ``num_classes`` columns); with ``length`` there must be that many
+    labels (``length_of`` names what has ``length`` rows).
+    """
+    array = np.asarray(labels)
+    if array.dtype.kind not in "biuf":  # bool, int, unsigned, float (kind is a fast test)
+        raise TypeError(f"{where}: {name} must be a numeric array, got dtype {array.dtype}.")
+    if array.ndim == 2 and array.shape[1] > 1:
+        if num_classes is not None and array.shape[1] != num_classes:
+            raise ValueError(
+                f"{where}: {name} has {array.shape[1]} columns (one per class) but there are "
+                f"{num_classes} classes."
+            )
+        indices = array.argmax(axis=1)
+    elif array.ndim in (1, 2):
+        indices = array.reshape(-1)
+    else:
+        raise ValueError(
+            f"{where}: {name} must be class indices of shape (N,) or (N, 1), or one-hot rows / "
+            f"scores of shape (N, C), got shape {array.shape}."
+        )
+    if length is not None and indices.shape[0] != length:
+        raise ValueError(
+            f"{where}: {length_of} has {length} samples but {name} has {indices.shape[0]}; "
+            f"there must be one label per sample."
+        )
+    if integers_only and indices.dtype.kind not in "iu":
+        raise TypeError(
+            f"{where}: {name} holds class indices but has dtype {indices.dtype}. Class indices "
+            f"must be integers: use {name}.astype(np.int64). (Float targets are read as "
+            f"probabilities only when shaped (N, C).)"
+        )
+    if indices.dtype.kind == "f":
+        if not np.all(indices == np.round(indices)):
+            raise ValueError(
+                f"{where}: {name} holds class indices but has non-integer values (dtype "
+                f"{indices.dtype}). If these are binary logits, pass "
+                f"(logits > 0).astype(np.int64); if they are probabilities, pass them as (N, C) "
+                f"scores."
+            )
     if indices.size:
         low, high = int(indices.min()), int(indices.max())
-        if low < 0 or high >= num_classes:
-            bad = low if low < 0 else high
+        if low < 0:
             raise ValueError(
-                f"{where}: {name} contains class index {bad}, but there are {num_classes} classes "
-                f"(valid indices 0..{num_classes - 1}). Check the number of output units or "
-                f"the labels."
+                f"{where}: {name} contains the negative class index {low}; class indices run "
+                f"from 0 to C - 1."
             )
-    return indices
+        if num_classes is not None and high >= num_classes:
+            raise ValueError(
+                f"{where}: {name} contains class index {high}, but there are {num_classes} "
+                f"classes (valid indices 0..{num_classes - 1}). {fix}"
+            )
+    return indices.astype(np.int64, copy=False)
+
+
+def check_cross_entropy_target(target, logits: np.ndarray, where: str) -> np.ndarray:
+    """Cross-entropy's target: class indices ``(N,)`` int64, or probability rows ``(N, C)``.
+
+    A target of shape ``(N, C)`` is a distribution when it has more than one column or is
+    floating point (PyTorch's rule); its rows must be >= 0 and sum to 1. It comes back in the
+    logits' dtype. Every other form goes through :func:`as_class_indices`.
+    """
+    n_samples, n_classes = logits.shape
+    target = np.asarray(target)
+    if target.ndim == 2 and target.shape[1] == n_classes and (
+            n_classes > 1 or target.dtype.kind == "f"):
+        if target.shape[0] != n_samples:
+            raise ValueError(
+                f"{where}: logits has {n_samples} samples but target has {target.shape[0]} "
+                f"rows; there must be one target row per sample."
+            )
+        q = as_float_array(target, "target", where).astype(logits.dtype, copy=False)
+        row_sums = q.sum(axis=1)
+        if (q < 0).any() or not np.allclose(row_sums, 1.0, atol=1e-3):
+            raise ValueError(
+                f"{where}: a float target of shape (N, C) = {target.shape} is read as class "
+                f"probabilities, so each row must be >= 0 and sum to 1 (row sums range "
+                f"{row_sums.min():.4g}..{row_sums.max():.4g}). For labels pass integer class "
+                f"indices of shape (N,)."
+            )
+        return q
+    if (target.ndim == 2 and target.shape[1] != 1) or target.ndim not in (1, 2):
+        raise ValueError(
+            f"{where}: target must be class indices of shape ({n_samples},) or "
+            f"({n_samples}, 1), or probabilities of shape ({n_samples}, {n_classes}); got shape "
+            f"{target.shape}."
+        )
+    return as_class_indices(target, "target", where, num_classes=n_classes, length=n_samples,
+                            length_of="logits", integers_only=True)
+
+
+def check_confusion_inputs(y_true, y_pred, num_classes: int | None,
+                           where: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """True and predicted classes as int64 ``(N,)`` each, and the number of classes ``C``.
+
+    Without ``num_classes``, ``C`` is the largest class seen plus one, or the number of columns
+    of a one-hot / score input if that is larger.
+    """
+    if num_classes is None:
+        true = as_class_indices(y_true, "y_true", where)
+        pred = as_class_indices(y_pred, "y_pred", where, length=true.shape[0], length_of="y_true")
+        columns = [np.shape(y)[1] for y in (y_true, y_pred) if np.ndim(y) == 2]
+        num_classes = max([int(true.max(initial=-1)) + 1, int(pred.max(initial=-1)) + 1,
+                           *columns])
+    else:
+        num_classes = check_positive_int(num_classes, "num_classes", where)
+        fix = "Raise num_classes or check the labels."
+        true = as_class_indices(y_true, "y_true", where, num_classes=num_classes, fix=fix)
+        pred = as_class_indices(y_pred, "y_pred", where, num_classes=num_classes,
+                                length=true.shape[0], length_of="y_true", fix=fix)
+    if true.shape[0] == 0:
+        raise ValueError(f"{where}: y_true is empty; there is nothing to count.")
+    return true, pred, num_classes

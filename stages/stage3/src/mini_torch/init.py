@@ -1,4 +1,4 @@
-"""Parameter initialisation, seeding and the default dtype.
+"""Parameter initialisation and seeding (the default dtype and the generator live in ``_config``).
 
 One module-level ``numpy.random.Generator`` drives every random draw in Mini-Torch (weight init,
 synthetic data, shuffling) unless a function is handed its own ``rng`` / ``generator``.
@@ -11,12 +11,12 @@ swaps in a new one, and a reference kept from before would miss the reseed.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 
+from mini_torch import _config
 from mini_torch._checks import check_positive_int
+from mini_torch._config import default_dtype, get_default_dtype, get_generator, set_default_dtype
 
 __all__ = [
     "default_dtype",
@@ -28,10 +28,6 @@ __all__ = [
     "xavier_uniform",
 ]
 
-_DEFAULT_SEED = 0
-_generator = np.random.default_rng(_DEFAULT_SEED)
-_default_dtype = np.dtype(np.float32)
-
 
 def manual_seed(seed: int) -> np.random.Generator:
     """Seed the global generator, like ``torch.manual_seed``; returns the new generator.
@@ -40,53 +36,9 @@ def manual_seed(seed: int) -> np.random.Generator:
         >>> import mini_torch
         >>> _ = mini_torch.manual_seed(0)
     """
-    global _generator
-    _generator = np.random.default_rng(check_positive_int(seed, "seed", "manual_seed", minimum=0))
-    return _generator
-
-
-def get_generator() -> np.random.Generator:
-    """Return the global generator that init, data and shuffling use when no ``rng`` is given."""
-    return _generator
-
-
-def _resolve_rng(rng: np.random.Generator | None) -> np.random.Generator:
-    return _generator if rng is None else rng
-
-
-def get_default_dtype() -> np.dtype:
-    """Return the dtype new parameters and synthetic data get (float32 unless changed)."""
-    return _default_dtype
-
-
-def set_default_dtype(dtype) -> None:
-    """Set the dtype for new parameters: ``np.float32`` (default) or ``np.float64`` (gradcheck)."""
-    global _default_dtype
-    resolved = np.dtype(dtype)
-    if resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise TypeError(
-            f"set_default_dtype: dtype must be np.float32 or np.float64, got {resolved}."
-        )
-    _default_dtype = resolved
-
-
-@contextmanager
-def default_dtype(dtype) -> Iterator[np.dtype]:
-    """Switch the default dtype inside a ``with`` block, restoring the old one afterwards.
-
-    Examples:
-        >>> import numpy as np, mini_torch
-        >>> with mini_torch.default_dtype(np.float64):
-        ...     W = mini_torch.init.he_normal(3, 2)
-        >>> W.dtype
-        dtype('float64')
-    """
-    previous = _default_dtype
-    set_default_dtype(dtype)
-    try:
-        yield _default_dtype
-    finally:
-        set_default_dtype(previous)
+    seed = check_positive_int(seed, "seed", "manual_seed", minimum=0)
+    _config.set_generator(np.random.default_rng(seed))
+    return get_generator()
 
 
 def he_normal(fan_in: int, fan_out: int, *, rng: np.random.Generator | None = None,
@@ -108,8 +60,9 @@ def he_normal(fan_in: int, fan_out: int, *, rng: np.random.Generator | None = No
     check_positive_int(fan_in, "fan_in", "he_normal")
     check_positive_int(fan_out, "fan_out", "he_normal")
     std = math.sqrt(2.0 / fan_in)
-    weights = _resolve_rng(rng).standard_normal((fan_in, fan_out)) * std
-    return weights.astype(dtype or _default_dtype, copy=False)
+    generator = get_generator() if rng is None else rng
+    weights = generator.standard_normal((fan_in, fan_out)) * std
+    return weights.astype(dtype or get_default_dtype(), copy=False)
 
 
 def xavier_uniform(fan_in: int, fan_out: int, *, gain: float = 1.0,
@@ -125,5 +78,6 @@ def xavier_uniform(fan_in: int, fan_out: int, *, gain: float = 1.0,
     check_positive_int(fan_in, "fan_in", "xavier_uniform")
     check_positive_int(fan_out, "fan_out", "xavier_uniform")
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    weights = _resolve_rng(rng).uniform(-bound, bound, size=(fan_in, fan_out))
-    return weights.astype(dtype or _default_dtype, copy=False)
+    generator = get_generator() if rng is None else rng
+    weights = generator.uniform(-bound, bound, size=(fan_in, fan_out))
+    return weights.astype(dtype or get_default_dtype(), copy=False)

@@ -9,7 +9,9 @@ and figure list alone. Open the PNG in any image viewer or notebook
 A path without a suffix gets ``.png`` appended; missing parent folders are created.
 
 Class labels may be given as class indices ``(N,)`` / ``(N, 1)`` or as one-hot rows / scores
-``(N, C)`` (the argmax of each row is taken), the forms ``mini_torch.functional`` accepts.
+``(N, C)`` (the argmax of each row is taken), the forms ``mini_torch.functional`` accepts; they are
+read by the same helper. :func:`confusion_matrix` is ``mini_torch.functional.confusion_matrix``,
+re-exported here beside the plot that draws it.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike
 
 from mini_torch import init
-from mini_torch._checks import check_positive_int
+from mini_torch._checks import as_class_indices, check_positive_int
+from mini_torch.functional import confusion_matrix
 
 __all__ = [
     "confusion_matrix",
@@ -66,55 +69,6 @@ def _save(fig: Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png", dpi=_DPI)
     return path
-
-
-def _class_indices(values, name: str, where: str) -> tuple[np.ndarray, int]:
-    """Turn labels into int64 class indices ``(N,)``.
-
-    Accepts class indices ``(N,)`` or ``(N, 1)`` (integers, or floats holding whole numbers) and
-    one-hot rows or scores ``(N, C)`` (argmax per row). Returns the indices and the number of
-    columns ``C`` of a 2-D input (0 for indices), which tells how many classes there are even
-    when some never occur.
-    """
-    array = np.asarray(values)
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
-                                     or array.dtype == np.bool_):
-        raise TypeError(f"{where}: {name} must be a numeric array, got dtype {array.dtype}.")
-    if array.ndim == 2 and array.shape[1] > 1:
-        return np.argmax(array, axis=1).astype(np.int64), array.shape[1]
-    if array.ndim == 2 and array.shape[1] == 1:
-        array = array[:, 0]
-    elif array.ndim != 1:
-        raise ValueError(
-            f"{where}: {name} must be class indices of shape (N,) or (N, 1), or one-hot rows / "
-            f"scores of shape (N, C), got shape {array.shape}."
-        )
-    if np.issubdtype(array.dtype, np.floating) and not np.all(array == np.round(array)):
-        raise ValueError(
-            f"{where}: {name} holds class indices but has non-integer values (dtype "
-            f"{array.dtype}). If these are binary logits, pass (logits > 0).astype(np.int64); "
-            f"if they are probabilities, pass them as (N, C) scores."
-        )
-    if array.size and array.min() < 0:
-        raise ValueError(
-            f"{where}: {name} contains the negative class index {array.min()}; "
-            f"class indices run from 0 to C - 1."
-        )
-    return array.astype(np.int64), 0
-
-
-def _check_not_empty(labels: np.ndarray, name: str, where: str) -> None:
-    if labels.shape[0] == 0:
-        raise ValueError(f"{where}: {name} is empty; there is nothing to plot.")
-
-
-def _check_same_length(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str,
-                       where: str) -> None:
-    if a.shape[0] != b.shape[0]:
-        raise ValueError(
-            f"{where}: {name_a} has {a.shape[0]} samples but {name_b} has {b.shape[0]}; they "
-            f"must describe the same samples, one row each."
-        )
 
 
 def _class_colors(num_classes: int) -> list:
@@ -286,8 +240,8 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], ArrayLike], X: ArrayL
         )
     if not np.all(np.isfinite(points)):
         raise ValueError(f"{where}: X contains NaN or infinite values.")
-    labels, label_columns = _class_indices(y, "y", where)
-    _check_same_length(points, labels, "X", "y", where)
+    labels = as_class_indices(y, "y", where, length=len(points), length_of="X")
+    label_columns = np.shape(y)[1] if np.ndim(y) == 2 else 0
     resolution = check_positive_int(resolution, "resolution", where, minimum=2)
 
     # The grid has X's dtype so that predict sees the dtype it was trained on.
@@ -385,12 +339,11 @@ def plot_images(images: ArrayLike, labels: ArrayLike, path: str | Path, *,
     where = "plot_images"
     out = _png_path(path, where)
     stack = _as_image_stack(images, where)
-    true, _ = _class_indices(labels, "labels", where)
-    _check_same_length(stack, true, "images", "labels", where)
+    true = as_class_indices(labels, "labels", where, length=len(stack), length_of="images")
     predicted = None
     if predictions is not None:
-        predicted, _ = _class_indices(predictions, "predictions", where)
-        _check_same_length(stack, predicted, "images", "predictions", where)
+        predicted = as_class_indices(predictions, "predictions", where, length=len(stack),
+                                     length_of="images")
     ncols = min(check_positive_int(ncols, "ncols", where), stack.shape[0])
     nrows = math.ceil(stack.shape[0] / ncols)
 
@@ -416,62 +369,6 @@ def plot_images(images: ArrayLike, labels: ArrayLike, path: str | Path, *,
 
 
 # --------------------------------------------------------------------------- confusion matrix
-
-def _confusion_counts(y_true, y_pred, num_classes: int | None, where: str) -> np.ndarray:
-    true, true_columns = _class_indices(y_true, "y_true", where)
-    pred, pred_columns = _class_indices(y_pred, "y_pred", where)
-    _check_same_length(true, pred, "y_true", "y_pred", where)
-    _check_not_empty(true, "y_true", where)
-    if num_classes is None:
-        num_classes = max(int(true.max()), int(pred.max()), true_columns - 1,
-                          pred_columns - 1) + 1
-    else:
-        num_classes = check_positive_int(num_classes, "num_classes", where)
-        for name, labels, columns in (("y_true", true, true_columns),
-                                      ("y_pred", pred, pred_columns)):
-            if columns not in (0, num_classes):
-                raise ValueError(
-                    f"{where}: {name} has {columns} columns (one per class) but num_classes is "
-                    f"{num_classes}."
-                )
-            if labels.max() >= num_classes:
-                raise ValueError(
-                    f"{where}: {name} contains class {labels.max()}, but num_classes is "
-                    f"{num_classes} (valid classes 0..{num_classes - 1}). Raise num_classes or "
-                    f"check the labels."
-                )
-    # Cell (t, p) of a C x C matrix, flattened, is t * C + p: one bincount counts every pair.
-    pair_index = true * num_classes + pred
-    counts = np.bincount(pair_index, minlength=num_classes * num_classes)
-    return counts.reshape(num_classes, num_classes).astype(np.int64)
-
-
-def confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike,
-                     num_classes: int | None = None) -> np.ndarray:
-    """Count how often each true class was predicted as each class.
-
-    ``M[t, p]`` is the number of samples of true class ``t`` predicted as class ``p``: the
-    diagonal holds the correct predictions, row ``t`` sums to the number of samples of class
-    ``t``, and the accuracy is ``trace(M) / sum(M)``.
-
-    Args:
-        y_true: true classes: indices ``(N,)`` / ``(N, 1)`` or one-hot ``(N, C)``.
-        y_pred: predicted classes: indices, or scores / one-hot ``(N, C)`` (argmax per row).
-        num_classes: ``C``; by default the largest class seen plus one (or the number of
-            columns of a one-hot / score input, if larger).
-
-    Shape:
-        - y_true, y_pred: ``(N,)``, ``(N, 1)`` or ``(N, C)``.
-        - Output: ``(C, C)`` int64, rows are true classes, columns predicted classes.
-
-    Examples:
-        >>> confusion_matrix([0, 1, 1, 2], [0, 1, 2, 2])
-        array([[1, 0, 0],
-               [0, 1, 1],
-               [0, 0, 1]])
-    """
-    return _confusion_counts(y_true, y_pred, num_classes, "confusion_matrix")
-
 
 def plot_confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike, path: str | Path, *,
                           num_classes: int | None = None,
@@ -504,7 +401,7 @@ def plot_confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike, path: str | Path
     """
     where = "plot_confusion_matrix"
     out = _png_path(path, where)
-    counts = _confusion_counts(y_true, y_pred, num_classes, where)
+    counts = confusion_matrix(y_true, y_pred, num_classes)
     size = counts.shape[0]
     if class_names is None:
         names = [str(k) for k in range(size)]

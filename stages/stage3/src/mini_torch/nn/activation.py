@@ -26,12 +26,6 @@ class Activation(Module, ABC):
         super().__init__()
         self.x: np.ndarray | None = None
 
-    def parameters(self) -> list[np.ndarray]:
-        return []
-
-    def grads(self) -> list[np.ndarray | None]:
-        return []
-
 
 class ReLU(Activation):
     """``max(x, 0)``.

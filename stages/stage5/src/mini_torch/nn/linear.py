@@ -6,7 +6,7 @@ import numpy as np
 
 from mini_torch import functional as F
 from mini_torch import init
-from mini_torch._checks import as_float_array, check_ndim, check_positive_int
+from mini_torch._checks import as_float_array, check_positive_int
 from mini_torch.nn.module import Module
 
 
@@ -49,17 +49,11 @@ class Linear(Module):
         self.db: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x = as_float_array(x, "x", "Linear.forward", dtype=self.W.dtype)
-        check_ndim(x, 2, "x", "Linear.forward", "(N, input_dim)")
-        if x.shape[1] != self.input_dim:
-            raise ValueError(
-                f"{self!r} expects inputs of shape (N, {self.input_dim}), got {x.shape}: each "
-                f"sample has {x.shape[1]} features but the layer was built for "
-                f"{self.input_dim}. Change input_dim to {x.shape[1]} or fix the previous layer."
-            )
+        x = as_float_array(x, "x", "Linear.forward", dtype=self.W.dtype)  # cached for backward
         # BEGIN SOLUTION
+        y = F.linear(x, self.W, self.b)  # checks x against W before anything is cached
         self.x = x
-        return F.linear(x, self.W, self.b)
+        return y
         # END SOLUTION
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:

@@ -9,20 +9,27 @@ from mini_torch.optim.optimizer import Optimizer
 
 
 class Adam(Optimizer):
-    r"""Adam, with the update rule of ``torch.optim.Adam``.
+    r"""Adam, with the update rule of ``torch.optim.Adam`` (and, through one flag, of ``AdamW``).
 
     For each parameter ``p`` with gradient ``g``, at step ``t = 1, 2, ...``::
 
-        g = g + weight_decay * p                 # L2 penalty, if weight_decay != 0
-        m = beta1 * m + (1 - beta1) * g          # first moment
-        v = beta2 * v + (1 - beta2) * g^2        # second moment
-        m_hat = m / (1 - beta1^t)                # bias corrections
+        if weight_decay != 0:
+            if decoupled_weight_decay:               # AdamW
+                p = p - lr * weight_decay * p        #   shrink the parameter itself
+            else:                                    # Adam
+                g = g + weight_decay * p             #   an L2 penalty, through the gradient
+        m = beta1 * m + (1 - beta1) * g              # first moment
+        v = beta2 * v + (1 - beta2) * g^2            # second moment
+        m_hat = m / (1 - beta1^t)                    # bias corrections
         if amsgrad:
             v_max = max(v_max, v)
             v_hat = v_max / (1 - beta2^t)
         else:
             v_hat = v / (1 - beta2^t)
         p = p - lr * m_hat / (sqrt(v_hat) + eps)
+
+    The only difference between Adam and AdamW is the branch on ``decoupled_weight_decay``: Adam's
+    decay enters the moments (and so is rescaled by ``1 / sqrt(v_hat)``), AdamW's does not.
 
     Args:
         modules: the modules to optimise (a list, or one module).
@@ -32,6 +39,9 @@ class Adam(Optimizer):
         weight_decay: L2 penalty added to the gradient (default 0).
         amsgrad: use the running maximum of the second moment (default False).
     """
+
+    #: False: weight decay is an L2 penalty added to the gradient (Adam); True: AdamW.
+    decoupled_weight_decay = False
 
     def __init__(self, modules, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False) -> None:
@@ -48,15 +58,8 @@ class Adam(Optimizer):
         self.weight_decay = weight_decay
         self.amsgrad = amsgrad
 
-    def _apply_weight_decay(self, param: np.ndarray, grad: np.ndarray, lr: float) -> np.ndarray:
-        """Adam's weight decay is an L2 penalty: it is added to the gradient."""
-        # BEGIN SOLUTION
-        weight_decay = float(self.weight_decay)
-        return grad + weight_decay * param if weight_decay != 0 else grad
-        # END SOLUTION
-
     def step(self) -> None:
-        lr, eps = float(self.lr), float(self.eps)
+        lr, eps, weight_decay = float(self.lr), float(self.eps), float(self.weight_decay)
         beta1, beta2 = float(self.betas[0]), float(self.betas[1])
         for param, grad in self._parameters_and_grads():
             state = self._state_for(param)
@@ -68,8 +71,12 @@ class Adam(Optimizer):
                     state["max_exp_avg_sq"] = np.zeros_like(param)
             state["step"] += 1
             t = state["step"]
-            grad = self._apply_weight_decay(param, grad, lr)
             # BEGIN SOLUTION
+            if weight_decay != 0:
+                if self.decoupled_weight_decay:
+                    param *= 1.0 - lr * weight_decay  # AdamW: decay the parameter directly
+                else:
+                    grad = grad + weight_decay * param  # Adam: L2 penalty, through the moments
             m, v = state["exp_avg"], state["exp_avg_sq"]
             m *= beta1                      # the moments are updated in place
             m += (1.0 - beta1) * grad
@@ -91,23 +98,16 @@ class Adam(Optimizer):
 class AdamW(Adam):
     r"""AdamW: Adam with decoupled weight decay, as ``torch.optim.AdamW``.
 
-    The decay shrinks the parameter directly instead of entering the gradient (and so the
-    moments)::
-
-        p = p - lr * weight_decay * p            # decoupled decay, before the Adam step
-        ... then Adam's update with the raw gradient g
+    The same algorithm as :class:`Adam` with ``decoupled_weight_decay = True``: the decay shrinks
+    the parameter (``p = p - lr * weight_decay * p``) instead of entering the gradient and the
+    moments.
 
     Args:
         The same as :class:`Adam`, but ``weight_decay`` defaults to 1e-2.
     """
 
+    decoupled_weight_decay = True
+
     def __init__(self, modules, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False) -> None:
         super().__init__(modules, lr, betas, eps, weight_decay, amsgrad)
-
-    def _apply_weight_decay(self, param: np.ndarray, grad: np.ndarray, lr: float) -> np.ndarray:
-        """AdamW's weight decay shrinks the parameter and leaves the gradient alone."""
-        # BEGIN SOLUTION
-        param *= 1.0 - lr * float(self.weight_decay)
-        return grad
-        # END SOLUTION
