@@ -191,6 +191,23 @@ def test_plot_images_rejects_predictions_of_another_length(tmp_path):
                         predictions=np.arange(5))
 
 
+def test_plot_images_takes_captions_for_images_without_classes(tmp_path):
+    images = np.random.default_rng(0).random((6, 784))
+    result = viz.plot_images(images, None, tmp_path / "samples.png",
+                             captions=[f"sample {i}" for i in range(6)])
+    assert_is_png(result)
+
+
+def test_plot_images_needs_one_caption_per_image(tmp_path):
+    with pytest.raises(ValueError, match="3 captions for 4 images"):
+        viz.plot_images(np.zeros((4, 784)), None, tmp_path / "bad.png", captions=["a"] * 3)
+
+
+def test_plot_images_needs_labels_or_captions(tmp_path):
+    with pytest.raises(ValueError, match="captions"):
+        viz.plot_images(np.zeros((4, 784)), None, tmp_path / "bad.png")
+
+
 # --------------------------------------------------------------------------- confusion matrix
 
 def test_confusion_matrix_counts_a_hand_worked_example():

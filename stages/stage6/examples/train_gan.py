@@ -210,13 +210,12 @@ def main() -> None:
                       f"{time.perf_counter() - start:.1f} s")
             if step in checkpoints:
                 images = generate(generator, fixed_noise)
-                # plot_images titles each cell with a class label; here the "label" is how
-                # real the discriminator finds the image, in percent.
+                # each cell's caption: how real the discriminator finds the image
+                captions = [f"D: {p}% real" for p in percent_real(discriminator, images)]
                 grids.append(viz.plot_images(
-                    images, percent_real(discriminator, images),
-                    args.out / f"gan_samples_step{step:06d}.png", ncols=8,
-                    title=f"GAN samples after {step} steps, from the same noise each time "
-                          f"(cell title: the discriminator's P(real) in %)"))
+                    images, None, args.out / f"gan_samples_step{step:06d}.png", ncols=8,
+                    captions=captions,
+                    title=f"GAN samples after {step} steps, from the same noise each time"))
             if step == args.steps:
                 break
     seconds = time.perf_counter() - start

@@ -306,23 +306,26 @@ def _as_image_stack(images, where: str) -> np.ndarray:
     return result
 
 
-def plot_images(images: ArrayLike, labels: ArrayLike, path: str | Path, *,
+def plot_images(images: ArrayLike, labels: ArrayLike | None, path: str | Path, *,
                 predictions: ArrayLike | None = None, ncols: int = 8,
-                title: str | None = None) -> Path:
+                title: str | None = None, captions: Sequence[str] | None = None) -> Path:
     """Draw images in a grid with their labels (and predictions) and save it as a PNG.
 
     Each cell is titled ``"true 3"``, or with predictions ``"pred 3 / true 5"`` in red when the
-    prediction is wrong and green when it is right. Pass a slice (``images[:32]``) rather than a
-    whole data set: every image gets its own cell.
+    prediction is wrong and green when it is right; or, for images without classes (a
+    generator's samples), with the given ``captions`` (``labels=None``). Pass a slice
+    (``images[:32]``) rather than a whole data set: every image gets its own cell.
 
     Args:
         images: grey-scale images, flat rows of a square length (MNIST: 784 = 28 x 28) or
             ``(N, H, W)``.
-        labels: true classes: indices ``(N,)`` / ``(N, 1)`` or one-hot ``(N, C)``.
+        labels: true classes: indices ``(N,)`` / ``(N, 1)`` or one-hot ``(N, C)``; ``None``
+            with ``captions``.
         path: PNG file to write (parent folders are created).
         predictions: predicted classes as indices, or scores / one-hot ``(N, C)`` (argmax).
         ncols: number of images per row of the grid.
         title: figure title.
+        captions: one text per image, used as the cell titles instead of the classes.
 
     Shape:
         - images: ``(N, H * H)`` or ``(N, H, W)``.
@@ -339,7 +342,17 @@ def plot_images(images: ArrayLike, labels: ArrayLike, path: str | Path, *,
     where = "plot_images"
     out = _png_path(path, where)
     stack = _as_image_stack(images, where)
-    true = as_class_indices(labels, "labels", where, length=len(stack), length_of="images")
+    if captions is not None:
+        captions = [str(caption) for caption in captions]
+        if len(captions) != len(stack):
+            raise ValueError(
+                f"{where}: {len(captions)} captions for {len(stack)} images; give one caption "
+                f"per image."
+            )
+    elif labels is None:
+        raise ValueError(f"{where}: labels is None; give the images' labels or captions=[...].")
+    true = None if labels is None else as_class_indices(labels, "labels", where,
+                                                        length=len(stack), length_of="images")
     predicted = None
     if predictions is not None:
         predicted = as_class_indices(predictions, "predictions", where, length=len(stack),
@@ -357,7 +370,9 @@ def plot_images(images: ArrayLike, labels: ArrayLike, path: str | Path, *,
         ax.imshow(stack[index], cmap="gray_r", interpolation="nearest")
         ax.set_xticks([])  # keep the frame, which shows where a white image ends
         ax.set_yticks([])
-        if predicted is None:
+        if captions is not None:
+            ax.set_title(captions[index], fontsize=9)
+        elif predicted is None:
             ax.set_title(f"true {true[index]}", fontsize=9)
         else:
             color = _CORRECT_COLOR if predicted[index] == true[index] else _WRONG_COLOR

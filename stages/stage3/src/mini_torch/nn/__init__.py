@@ -10,9 +10,9 @@ from mini_torch.nn.module import Module
 __all__ = [
     "GELU",
     "Activation",
-    "Flatten",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
+    "Flatten",
     "Identity",
     "LeakyReLU",
     "Linear",

@@ -14,9 +14,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from mini_torch import functional as F
-from mini_torch._checks import check_choice, check_in_range
-
-_REDUCTIONS = ("mean", "sum")
+from mini_torch._checks import REDUCTIONS, check_choice, check_in_range
 
 
 class Loss(ABC):
@@ -65,7 +63,7 @@ class _ReducedLoss(Loss, ABC):
 
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        check_choice(reduction, _REDUCTIONS, "reduction", type(self).__name__)
+        check_choice(reduction, REDUCTIONS, "reduction", type(self).__name__)
         self.reduction = reduction
 
     def extra_repr(self) -> str:
