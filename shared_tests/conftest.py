@@ -22,6 +22,8 @@ import importlib.metadata
 import json
 import os
 import re
+import subprocess
+import sys
 import sysconfig
 from collections.abc import Callable
 from pathlib import Path
@@ -155,6 +157,29 @@ def stage_examples() -> Callable[[int], Path]:
         return folder
 
     return examples_of
+
+
+@pytest.fixture(scope="session")
+def run_example() -> Callable[..., subprocess.CompletedProcess]:
+    """``run_example(folder, script, *args, cwd=...)``: run ``folder/script``; it must succeed.
+
+    BLAS runs single-threaded: the examples' small batches gain nothing from threads, and on a
+    busy 2-core machine threads that compete with other processes make every step several times
+    slower.
+    """
+
+    def run(folder: Path, script: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+        path = folder / script
+        assert path.is_file(), f"{path} does not exist"
+        env = {**os.environ,
+               "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1")}
+        result = subprocess.run([sys.executable, str(path), *args], cwd=cwd, env=env,
+                                capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, (
+            f"{script} {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+        return result
+
+    return run
 
 
 # ----------------------------------------------------------------------- the guide's task order

@@ -9,10 +9,8 @@ test, the reference ones when a later stage is.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -28,19 +26,6 @@ def examples(stage_examples) -> Path:
     return stage_examples(5)
 
 
-def run_example(examples: Path, script: str, *args: str,
-                cwd: Path) -> subprocess.CompletedProcess:
-    path = examples / script
-    assert path.is_file(), f"{path} does not exist"
-    # Batches of 64 gain nothing from BLAS threads, and on a busy 2-core machine threads that
-    # compete with other processes make every step several times slower.
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1")}
-    result = subprocess.run([sys.executable, str(path), *args], cwd=cwd, env=env,
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"{script} {' '.join(args)} failed:\n{result.stderr[-3000:]}"
-    return result
-
-
 def final_accuracy(stdout: str, pattern: re.Pattern = TEST_ACCURACY_LINE) -> float:
     """The percentage of the last line, which must match ``pattern`` exactly."""
     lines = [line.strip() for line in stdout.splitlines() if line.strip()]
@@ -51,7 +36,7 @@ def final_accuracy(stdout: str, pattern: re.Pattern = TEST_ACCURACY_LINE) -> flo
 
 
 @pytest.fixture(scope="module")
-def sgd_run(examples, tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+def sgd_run(examples, run_example, tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     """``train_mnist.py`` with the default optimizer for 3 epochs, plots into a fresh folder."""
     work = tmp_path_factory.mktemp("train_mnist")
     out = work / "plots"
@@ -87,14 +72,14 @@ def test_train_mnist_writes_only_into_the_out_folder(sgd_run):
     assert sorted(path.name for path in out.parent.iterdir()) == [out.name]
 
 
-def test_train_mnist_trains_with_adamw_too(examples, tmp_path):
+def test_train_mnist_trains_with_adamw_too(examples, run_example, tmp_path):
     result = run_example(examples, "train_mnist.py", "--optimizer", "adamw", "--epochs", "2",
                          "--seed", "1", "--out", str(tmp_path / "plots"), cwd=tmp_path)
     assert "AdamW" in result.stdout
     assert final_accuracy(result.stdout) >= 85.0, result.stdout
 
 
-def test_train_spirals_reaches_95_percent_with_data_loader_batches(examples, tmp_path):
+def test_train_spirals_reaches_95_percent_with_data_loader_batches(examples, run_example, tmp_path):
     out = tmp_path / "plots"
     result = run_example(examples, "train_spirals.py", "--epochs", "100", "--seed", "0",
                          "--out", str(out), cwd=tmp_path)

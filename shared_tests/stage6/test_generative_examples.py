@@ -12,10 +12,8 @@ learning starts; the quality targets of the default runs are measured by
 from __future__ import annotations
 
 import math
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -35,18 +33,6 @@ def examples(stage_examples) -> Path:
     return stage_examples(6)
 
 
-def run_example(examples: Path, script: str, *args: str,
-                cwd: Path) -> subprocess.CompletedProcess:
-    path = examples / script
-    assert path.is_file(), f"{path} does not exist"
-    # Small batches gain nothing from BLAS threads on a busy 2-core machine (as in stage 5).
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1")}
-    result = subprocess.run([sys.executable, str(path), *args], cwd=cwd, env=env,
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"{script} {' '.join(args)} failed:\n{result.stderr[-3000:]}"
-    return result
-
-
 def last_line(stdout: str) -> str:
     lines = [line.strip() for line in stdout.splitlines() if line.strip()]
     assert lines, "the example printed nothing"
@@ -62,7 +48,7 @@ def assert_pngs_written_and_printed(result: subprocess.CompletedProcess, pngs: l
 # --------------------------------------------------------------------------- the GAN
 
 @pytest.fixture(scope="module")
-def gan_run(examples, tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+def gan_run(examples, run_example, tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     work = tmp_path_factory.mktemp("train_gan")
     out = work / "out"
     result = run_example(examples, "train_gan.py", "--steps", "20", "--checkpoints", "2",
@@ -103,7 +89,7 @@ def test_train_gan_writes_only_into_the_out_folder(gan_run):
     assert sorted(path.name for path in out.parent.iterdir()) == [out.name]
 
 
-def test_train_gan_repeats_exactly_with_the_same_seed(examples, gan_run, tmp_path):
+def test_train_gan_repeats_exactly_with_the_same_seed(examples, run_example, gan_run, tmp_path):
     _, out = gan_run
     again = tmp_path / "out"
     run_example(examples, "train_gan.py", "--steps", "20", "--checkpoints", "2", "--seed", "0",
@@ -115,7 +101,7 @@ def test_train_gan_repeats_exactly_with_the_same_seed(examples, gan_run, tmp_pat
 # --------------------------------------------------------------------------- the language model
 
 @pytest.fixture(scope="module")
-def lm_run(examples, tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+def lm_run(examples, run_example, tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     work = tmp_path_factory.mktemp("train_char_lm")
     out = work / "out"
     result = run_example(examples, "train_char_lm.py", "--steps", "30", "--seed", "0",
