@@ -59,8 +59,9 @@ class Module(ABC):
         else:
             children.pop(name, None)
             if name in self._cached_names and value is not None:
-                self.__dict__["_cached_without_grad"] = not is_grad_enabled()
-                if not is_grad_enabled():
+                without_grad = not is_grad_enabled()
+                self.__dict__["_cached_without_grad"] = without_grad
+                if without_grad:
                     value = None  # no_grad: keep nothing for backward
         object.__setattr__(self, name, value)
 
