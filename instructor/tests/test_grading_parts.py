@@ -12,18 +12,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from instructor import runner
+from instructor.grading import pipeline as runner
 from instructor.checks import Check, Program, check
 from instructor.grading import CheckResult, SubmissionResult, find_package, unique_names
-from instructor.messages import describe_error
+from instructor.grading.messages import describe_error
 from instructor.repo import InstructorError
-from instructor.reports import feedback_text, gradescope_results, headline, write_reports
-from instructor.sandbox import Worker, WorkerTimeout
-from instructor.scan import prohibited_imports_in, scan_package
-from instructor.scoring import is_scored, own_tasks
-from instructor.verdicts import BadAnswer, decode, judge
-from instructor.weights import DEFAULT_POINTS, load_weights
-from instructor.worker import decode_array, encode_array, encode_value
+from instructor.grading.reports import feedback_text, gradescope_results, headline, write_reports
+from instructor.grading.jail import Worker, WorkerTimeout
+from instructor.grading.scan import prohibited_imports_in, scan_package
+from instructor.grading.scoring import is_scored, own_tasks
+from instructor.grading.verdicts import BadAnswer, decode, judge
+from instructor.grading.scoring import DEFAULT_POINTS, load_weights
+from instructor.grading.worker import decode_array, encode_array, encode_value
 
 # --- weights -------------------------------------------------------------------------------------
 

@@ -13,10 +13,10 @@ import shutil
 import pytest
 
 from instructor.grading import GradeOptions, grade_batch
-from instructor.kit import build_kit
-from instructor.reports import gradescope_results, write_reports
-from instructor.runner import grade_submission
-from instructor.sandbox import isolation_notes
+from instructor.grading.kit import build_kit
+from instructor.grading.reports import gradescope_results, write_reports
+from instructor.grading.pipeline import grade_submission
+from instructor.grading.jail import isolation_notes
 
 from .conftest import FORGED_KINDS, REAL_REPO, make_forged, make_release, make_submission
 

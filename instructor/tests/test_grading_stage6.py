@@ -13,7 +13,7 @@ import shutil
 import pytest
 
 from instructor.grading import GradeOptions, grade_batch
-from instructor.kit import build_kit
+from instructor.grading.kit import build_kit
 from instructor.release import write_release
 
 from .conftest import REAL_REPO, replace_region

@@ -25,7 +25,7 @@ import pytest
 
 from instructor.checks import has_checks
 from instructor.grading import GradeOptions, grade_submission
-from instructor.kit import build_kit
+from instructor.grading.kit import build_kit
 from instructor.release import new_package_files, write_release
 from instructor.repo import stage_numbers
 from instructor.solutions import STUB_LINE, find_regions, strip_markers

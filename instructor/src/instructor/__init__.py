@@ -11,7 +11,7 @@ Run them as ``mini-torch-instructor <command>`` or ``python -m instructor <comma
   verdicts are computed outside it) into a gradebook, feedback and Gradescope results
   (:mod:`instructor.grading` lists the parts).
 - ``autograder``: a Gradescope autograder zip that grades the same way
-  (:mod:`instructor.autograder`, :mod:`instructor.kit`).
+  (:mod:`instructor.autograder`, :mod:`instructor.grading.kit`).
 - ``collect``: each student's last commit before a due date (:mod:`instructor.collect`).
 
 The instructor guide, ``docs/instructor.md``, walks through a term with these commands.

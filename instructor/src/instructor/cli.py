@@ -29,14 +29,14 @@ from instructor.grading import (
     check_grader_environment,
     grade_batch,
 )
-from instructor.kit import build_kit, load_kit
+from instructor.grading.kit import build_kit, load_kit
 from instructor.leakcheck import LeakError
 from instructor.release import write_release
 from instructor.repo import InstructorError, resolve_root
-from instructor.reports import score_line, write_gradescope, write_reports
-from instructor.scoring import POLICIES
+from instructor.grading.reports import score_line, write_gradescope, write_reports
+from instructor.grading.scoring import POLICIES
 from instructor.solutions import MarkerError
-from instructor.weights import load_weights
+from instructor.grading.scoring import load_weights
 
 PROG = "mini-torch-instructor"
 

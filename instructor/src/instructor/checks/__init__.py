@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from instructor.worker import encode_array
+from instructor.grading.worker import encode_array
 
 if TYPE_CHECKING:  # numpy is imported where it is used: the command line starts without it
     import numpy as np

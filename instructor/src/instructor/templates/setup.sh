@@ -61,7 +61,7 @@ fi
 # grading kit is readable.
 "$PY" -c "import sys; assert sys.version_info >= (3, 10), sys.version"
 "$PY" -c "import instructor, numpy, scipy, matplotlib, numexpr"
-"$PY" -c "import sys; from pathlib import Path; from instructor.kit import load_kit; \
+"$PY" -c "import sys; from pathlib import Path; from instructor.grading.kit import load_kit; \
 kit = load_kit(Path(sys.argv[1])); print(f'setup.sh: kit of stage {kit.stage}, {len(kit.checks)} checks')" \
     "$SOURCE/kit"
 echo "setup.sh: ready"

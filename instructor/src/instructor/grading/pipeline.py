@@ -6,7 +6,7 @@ For each submission (a folder, or a zip of one) :func:`grade_submission`:
    ``src/mini_torch/__init__.py``;
 2. scans its ``src/mini_torch`` and ``examples`` with :mod:`ast` for prohibited imports (torch,
    tensorflow, keras, jax, sklearn, autograd) and imports of the test machinery
-   (:mod:`instructor.scan`): an integrity finding, which under the ``zero`` policy scores 0
+   (:mod:`instructor.grading.scan`): an integrity finding, which under the ``zero`` policy scores 0
    without running anything and under ``flag`` is reported beside the score;
 3. compiles (never runs) each of its files: a file that does not compile fails its own checks,
    with the line, and nothing else;
@@ -14,9 +14,9 @@ For each submission (a folder, or a zip of one) :func:`grade_submission`:
    carried-forward earlier work cannot cost or earn points; an own file that does not compile
    is replaced by its stub), with the student's examples beside it; and the student's whole
    package for the checks that are only reported (earlier stages' code);
-5. runs each check in a sandboxed worker (:mod:`instructor.sandbox`) on the install it needs,
+5. runs each check in a sandboxed worker (:mod:`instructor.grading.jail`) on the install it needs,
    with a time limit per check and a budget for the submission, and judges the answer against
-   the reference's (:mod:`instructor.oracle`, :mod:`instructor.verdicts`) in this process.
+   the reference's (:mod:`instructor.grading.oracle`, :mod:`instructor.grading.verdicts`) in this process.
 
 This process never imports the submission's code; student code runs only in workers, and what
 they send back is plain data. :func:`grade_batch` grades many submissions side by side.
@@ -35,24 +35,24 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from instructor import oracle
+from instructor.grading import oracle
 from instructor.checks import Check
-from instructor.kit import Kit
-from instructor.messages import describe_error
+from instructor.grading.kit import Kit
+from instructor.grading.messages import describe_error
 from instructor.repo import InstructorError
-from instructor.results import CheckResult, SubmissionResult
-from instructor.sandbox import (
+from instructor.grading.results import CheckResult, SubmissionResult
+from instructor.grading.jail import (
     Worker,
     WorkerCrash,
     WorkerTimeout,
     isolation_notes,
     prepare_readable,
 )
-from instructor.scan import scan_package
-from instructor.scoring import is_scored
+from instructor.grading.scan import scan_package
+from instructor.grading.scoring import is_scored
 from instructor.solutions import stub_solutions
-from instructor.verdicts import BadAnswer, decode, judge
-from instructor.weights import Weights
+from instructor.grading.verdicts import BadAnswer, decode, judge
+from instructor.grading.scoring import Weights
 
 #: Modules the grader's interpreter needs (the worker imports numpy and what the stage uses).
 GRADER_MODULES = ("numpy", "scipy", "matplotlib", "numexpr")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from instructor.checks import Check
 from instructor.repo import InstructorError
-from instructor.sandbox import Worker, WorkerCrash, WorkerTimeout
-from instructor.verdicts import BadAnswer, decode, judge
+from instructor.grading.jail import Worker, WorkerCrash, WorkerTimeout
+from instructor.grading.verdicts import BadAnswer, decode, judge
 
 #: Seconds one check may take on the reference.
 REFERENCE_LIMIT = 60.0

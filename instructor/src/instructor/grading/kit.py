@@ -8,7 +8,7 @@ A kit is a folder (only the grader reads it; on Gradescope the sandboxed student
                         examples/; the oracle the checks are compared with at grading time
     KIT/tests/hidden_tests/stageK/hidden_checks.py
                         the hidden checks' source, when the stage has some
-    KIT/weights.json    optional: the points per check (see instructor.weights)
+    KIT/weights.json    optional: the points per check (see instructor.grading.scoring)
 
 :func:`build_kit` makes one from the monorepo and runs every check on the reference once, so a
 check that the reference itself fails is refused before any student is graded.
@@ -24,9 +24,9 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from instructor.checks import Check, has_checks, hidden_checks, stage_checks
-from instructor.oracle import compute
+from instructor.grading.oracle import compute
 from instructor.repo import InstructorError, stage_dir, stage_numbers
-from instructor.scoring import own_files, own_tasks
+from instructor.grading.scoring import own_files, own_tasks
 
 KIT_FILE = "kit.json"
 CHECKS_FILE = "checks.json"

@@ -19,7 +19,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from instructor.results import CheckResult, SubmissionResult
+from instructor.grading.results import CheckResult, SubmissionResult
 
 #: Gradescope visibility of the public and of the hidden checks.
 VISIBLE, AFTER_PUBLISHED = "visible", "after_published"

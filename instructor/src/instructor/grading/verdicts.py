@@ -2,7 +2,7 @@
 
 Everything here runs in the grader's own process on decoded plain data (numpy arrays, strings);
 nothing of the submission is imported or called. :func:`decode` reads the worker's encoding
-strictly (:func:`instructor.worker.decode_array`), so a malformed answer is a failed check.
+strictly (:func:`instructor.grading.worker.decode_array`), so a malformed answer is a failed check.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from instructor.checks import Check
-from instructor.worker import decode_array
+from instructor.grading.worker import decode_array
 
 if TYPE_CHECKING:
     pass

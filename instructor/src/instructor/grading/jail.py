@@ -1,6 +1,6 @@
 """The sandbox: where student code runs, and the worker process that runs it.
 
-:class:`Worker` starts :mod:`instructor.worker` as a script on one installed package (a ``site``
+:class:`Worker` starts :mod:`instructor.grading.worker` as a script on one installed package (a ``site``
 folder holding ``mini_torch``) and sends it requests. The worker runs
 
 - as an unprivileged user when the grader is root (``nobody``, or ``MINI_TORCH_GRADER_USER``),
@@ -13,7 +13,7 @@ folder holding ``mini_torch``) and sends it requests. The worker runs
   starts a fresh worker).
 
 Nothing the worker sends is executed: responses are JSON with arrays as bytes, decoded by
-:func:`instructor.worker.decode_array`.
+:func:`instructor.grading.worker.decode_array`.
 """
 
 from __future__ import annotations

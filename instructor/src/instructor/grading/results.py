@@ -1,5 +1,5 @@
 """The result model of grading: one :class:`CheckResult` per check, a :class:`SubmissionResult`
-per submission. No logic beyond sums; :mod:`instructor.scoring` gives the points.
+per submission. No logic beyond sums; :mod:`instructor.grading.scoring` gives the points.
 """
 
 from __future__ import annotations

@@ -4,22 +4,90 @@
   :func:`own_tasks`) carries points. Every other check (code handed out
   solved: earlier stages' files, given input checks) weighs 0 and is only reported. A hidden
   check is scored by the same rule (it names the task it checks).
-- Points per scored check come from a weights file (:mod:`instructor.weights`: fnmatch patterns
-  of check names, first match wins, default 1).
+- Points per scored check come from a weights file (fnmatch patterns of check names, first
+  match wins, default 1; see below).
 - A prohibited import is an integrity finding; the policy says what it costs: ``zero`` (score 0,
   the checks are not run) or ``flag`` (reported, the checks score as usual).
 """
 
 from __future__ import annotations
 
+import fnmatch
+import json
+import math
 from pathlib import Path
 
 from instructor.checks import Check
-from instructor.repo import PACKAGE_SUBDIR, stage_dir
+from instructor.repo import PACKAGE_SUBDIR, InstructorError, stage_dir
 from instructor.solutions import enclosing_names, find_regions
-from instructor.weights import Weights
 
 POLICIES = ("zero", "flag")
+
+
+# --- points per check: the weights file ---------------------------------------------------------
+#
+# A weights file is a JSON object mapping fnmatch patterns of check names to points::
+#
+#     {
+#       "hidden/*": 2,
+#       "stage3/CrossEntropyLoss.*[smoothing]": 1.5,
+#       "stage3/*": 1
+#     }
+#
+# The patterns are tried in the file's order and the first that matches a check gives its points;
+# a check no pattern matches is worth :data:`DEFAULT_POINTS`. ``*`` matches across ``/``. A check
+# name reads ``stage3/MSELoss.forward[mean]`` (``hidden/`` in front for a hidden check).
+
+DEFAULT_POINTS = 1.0
+
+
+class Weights:
+    """The ordered (pattern, points) rules of a weights file."""
+
+    def __init__(self, rules: list[tuple[str, float]] | None = None) -> None:
+        self.rules = list(rules or [])
+
+    def points(self, nodeid: str) -> float:
+        """The points ``nodeid`` is worth: the first matching rule's, else the default."""
+        for pattern, points in self.rules:
+            if fnmatch.fnmatchcase(nodeid, pattern):
+                return points
+        return DEFAULT_POINTS
+
+    def unused(self, nodeids: list[str]) -> list[str]:
+        """The patterns that match none of ``nodeids`` (most likely a typo)."""
+        return [p for p, _ in self.rules if not any(fnmatch.fnmatchcase(n, p) for n in nodeids)]
+
+
+def load_weights(path: Path | None) -> Weights:
+    """Read a weights file; ``None`` gives 1 point per test.
+
+    Raises:
+        InstructorError: the file is missing, not JSON, or not an object of numbers >= 0.
+    """
+    if path is None:
+        return Weights()
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise InstructorError(f"--weights {path}: cannot read it as JSON ({error})") from error
+    if not isinstance(data, dict):
+        raise InstructorError(
+            f'--weights {path}: expected a JSON object {{"pattern": points, ...}}, '
+            f"got {type(data).__name__}"
+        )
+    rules = []
+    for pattern, points in data.items():
+        valid = isinstance(points, (int, float)) and not isinstance(points, bool)
+        if not valid or not math.isfinite(points) or points < 0:
+            raise InstructorError(
+                f"--weights {path}: {pattern!r} is worth {points!r}; points must be numbers >= 0"
+            )
+        rules.append((pattern, float(points)))
+    return Weights(rules)
+
+
+# --- which checks carry points ---------------------------------------------------------------------
 
 
 def own_files(root: Path, stage: int) -> list[str]:
