@@ -20,6 +20,7 @@ Everything after ``--`` other than ``--submission PATH`` goes to pytest unchange
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import tempfile
 import zipfile
@@ -68,21 +69,30 @@ def _split_submission(session: nox.Session) -> tuple[Path | None, list[str]]:
     return path, args
 
 
-def _package_folder(session: nox.Session, path: Path) -> Path:
-    """A submission may be a folder or a zip; return the folder that holds pyproject.toml."""
+def _package_rule():
+    """The grader's rule that finds a submission's package (one file, standard library only)."""
+    path = ROOT / "instructor" / "src" / "instructor" / "grading" / "package_rule.py"
+    spec = importlib.util.spec_from_file_location("mini_torch_package_rule", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _package_folder(session: nox.Session, path: Path, stage: int) -> Path:
+    """A submission may be a folder or a zip; its package, found as the grader finds it."""
     if path.suffix == ".zip":
         target = Path(tempfile.mkdtemp(prefix="submission-", dir=session.create_tmp()))
         with zipfile.ZipFile(path) as archive:
             archive.extractall(target)
         path = target
-    if (path / "pyproject.toml").is_file():
-        return path
-    candidates = sorted(p.parent for p in path.rglob("pyproject.toml"))
-    if len(candidates) != 1:
-        session.error(
-            f"{path}: expected one package folder with a pyproject.toml, found {len(candidates)}"
-        )
-    return candidates[0]
+    rule = _package_rule()
+    try:
+        package = rule.find_package(path, stage)
+    except rule.PackageNotFound as error:
+        session.error(f"{path}: {error}")
+    if not (package / "pyproject.toml").is_file():
+        session.error(f"{package}: the package has no pyproject.toml to install it with")
+    return package
 
 
 def _run_stage(session: nox.Session, stage: int) -> None:
@@ -92,7 +102,7 @@ def _run_stage(session: nox.Session, stage: int) -> None:
     if submission is None:
         env["MINI_TORCH_EXPECT_VERSION"] = f"0.{stage}.0"
     else:
-        package = _package_folder(session, submission)
+        package = _package_folder(session, submission, stage)
         session.log(f"testing the submission at {package}")
     # The tests run the examples of the package under test (its examples/ folder).
     env["MINI_TORCH_SOURCE"] = str(package)

@@ -295,12 +295,75 @@ def make_release(folder: Path) -> Path:
 
 
 def make_forged(kind: str, release: Path, folder: Path) -> Path:
-    """A copy of the untouched release ``release`` with the payload ``kind`` appended."""
+    """A copy of the untouched release ``release`` with the payload ``kind`` appended.
+
+    A payload whose first line is ``# target: examples`` goes at the end of every example
+    script; the others at the end of ``src/mini_torch/__init__.py`` and ``nn/loss.py``.
+    """
     shutil.copytree(release, folder, ignore=shutil.ignore_patterns("__pycache__"))
     payload = (FORGED / f"{kind}.py").read_text()
-    for relative in ("__init__.py", "nn/loss.py"):
-        path = folder / "src" / "mini_torch" / relative
+    if payload.startswith("# target: examples"):
+        targets = sorted((folder / "examples").glob("*.py"))
+    else:
+        targets = [folder / "src" / "mini_torch" / r for r in ("__init__.py", "nn/loss.py")]
+    for path in targets:
         path.write_text(path.read_text() + payload)
+    return folder
+
+
+#: Forged submissions made of links, special files and archives rather than code: the grader
+#: must refuse each of them before anything runs (:func:`make_refused`).
+REFUSED_KINDS = ("linked_folder", "linked_file", "dangling_link", "fifo", "hard_link",
+                 "zip_bomb", "zip_symlink", "zip_slip", "zip_entries")
+
+
+def make_refused(kind: str, release: Path, reference: Path, folder: Path) -> Path:
+    """A forged submission of ``kind`` (:data:`REFUSED_KINDS`) built on the release at
+    ``release``; ``reference`` is a solved stage 3 that the links point into."""
+    import os
+    import stat
+    import zipfile
+
+    if kind.startswith("zip_"):
+        archive_path = folder.with_suffix(".zip")
+        folder.mkdir(parents=True)
+        with zipfile.ZipFile(archive_path, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(release.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    archive.write(path, f"stage3/{path.relative_to(release).as_posix()}")
+            if kind == "zip_bomb":  # 100 MiB of zeros in about 100 KB
+                with archive.open("stage3/data/zeros.bin", "w") as handle:
+                    for _ in range(100):
+                        handle.write(bytes(1 << 20))
+            elif kind == "zip_symlink":
+                info = zipfile.ZipInfo("stage3/src/mini_torch/nn/solved.py")
+                info.external_attr = (stat.S_IFLNK | 0o777) << 16
+                archive.writestr(info, str(reference / "src" / "mini_torch" / "nn" / "loss.py"))
+            elif kind == "zip_slip":
+                archive.writestr("../../mini-torch-zip-slip.py", "planted = True\n")
+            elif kind == "zip_entries":
+                for index in range(5000):
+                    archive.writestr(f"stage3/notes/{index}.txt", "")
+        return archive_path
+    shutil.copytree(release, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    nn = folder / "src" / "mini_torch" / "nn"
+    solved_nn = reference / "src" / "mini_torch" / "nn"
+    if kind == "linked_folder":  # the whole nn/ folder is the reference's
+        shutil.rmtree(nn)
+        nn.symlink_to(solved_nn, target_is_directory=True)
+    elif kind == "linked_file":
+        (nn / "loss.py").unlink()
+        (nn / "loss.py").symlink_to(solved_nn / "loss.py")
+    elif kind == "dangling_link":
+        (folder / "examples" / "data").symlink_to(folder / "no-such-folder")
+    elif kind == "fifo":
+        os.mkfifo(folder / "examples" / "pipe")
+    elif kind == "hard_link":  # a hard link to a solved copy outside the submission
+        outside = folder.parent / f"{folder.name}-outside"
+        outside.mkdir()
+        shutil.copyfile(solved_nn / "loss.py", outside / "loss.py")
+        (nn / "loss.py").unlink()
+        os.link(outside / "loss.py", nn / "loss.py")
     return folder
 
 

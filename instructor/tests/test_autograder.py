@@ -26,10 +26,14 @@ import pytest
 from instructor.autograder import GRADESCOPE_LIMIT
 from instructor.cli import main
 
-from .conftest import REAL_REPO, make_forged, make_release, make_submission
+from .conftest import REAL_REPO, make_forged, make_refused, make_release, make_submission
+from .test_grading_real import DAEMON_MARKER, fingerprint, processes_with
 
 SELECT = ["stage3/MSELoss*", "hidden/*"]
 SYSTEM_PYTHON = "/usr/bin/python3"
+#: The forgeries graded on the simulated Gradescope, beside the honest submissions.
+GRADESCOPE_FORGERIES = ("disk_search", "process_killer", "detached_rewriter", "fake_training",
+                        "leaky_error", "response_forger")
 
 
 # --- grade ---------------------------------------------------------------------------------------
@@ -49,7 +53,8 @@ def test_grade_command_writes_gradebook_feedback_and_gradescope_results(tmp_path
     assert "warning: the weights pattern '*no_such_check*' matches no test" in stdout
     assert "bob: Score: 0 /" in stdout and "[integrity]" in stdout
     rows = (out / "gradebook.csv").read_text().splitlines()
-    assert rows[0] == "student,score,max,stage3,hidden,reported,integrity,status,message,seconds"
+    assert rows[0] == ("student,score,max,stage3,hidden,reported,integrity,status,message,"
+                       "seconds,isolation")
     alice = rows[1].split(",")
     assert alice[0] == "alice" and alice[1] == alice[2]
     assert float(alice[4]) > 0 and float(alice[4]) % 5 == 0  # the hidden checks, 5 points each
@@ -117,10 +122,25 @@ def unzip_source(zip_path: Path, root: Path) -> None:
                 target.chmod(mode)
 
 
+def container(root: Path) -> list[str]:
+    """A Gradescope-like container around a run: this machine's system, with a /tmp of its own
+    holding only the Gradescope root, and neither the repository nor /work (Gradescope's image
+    has no copy of the course); as root, no user namespace. Empty without bubblewrap."""
+    if shutil.which("bwrap") is None or os.geteuid() != 0:
+        return []
+    hidden = [str(p) for p in {REAL_REPO, Path("/work")} if p.is_dir()
+              and not str(root).startswith(str(p))]
+    command = ["bwrap", "--bind", "/", "/", "--tmpfs", "/tmp", "--bind", str(root), str(root),
+               "--dev-bind", "/dev", "/dev", "--proc", "/proc", "--die-with-parent"]
+    for path in sorted(hidden):
+        command += ["--tmpfs", path]
+    return [*command, "--"]
+
+
 def run_script(root: Path, script: Path, **extra: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "AUTOGRADER_ROOT": str(root), **extra}
-    return subprocess.run([str(script)], env=env, capture_output=True, text=True, timeout=900,
-                          check=False)
+    return subprocess.run([*container(root), str(script)], env=env, capture_output=True,
+                          text=True, timeout=900, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -152,10 +172,11 @@ def grade_on_gradescope(gradescope, submission: Path | None) -> tuple[dict, floa
         entry.unlink()
     if submission is None:
         (root / "submission").mkdir()
-    else:
-        shutil.copytree(submission, root / "submission")
+    else:  # links stay links: Gradescope hands the grader what the student uploaded
+        shutil.copytree(submission, root / "submission", symlinks=True)
     start = time.monotonic()
-    done = run_script(root, root / "source" / "run_autograder", **extra)
+    # Gradescope's container has no user namespaces: the jail is a uid of the submission's own.
+    done = run_script(root, root / "source" / "run_autograder", MINI_TORCH_JAIL="uid", **extra)
     seconds = time.monotonic() - start
     assert done.returncode == 0, done.stderr
     time.sleep(2)  # anything a submission left running has had its chance to write
@@ -176,16 +197,32 @@ def gradescope_runs(gradescope, tmp_path_factory):
         "broken": make_submission("broken_backward", folder / "broken"),
         "looping": make_submission("infinite_loop", folder / "looping"),
         "forged": forged,
+        "release": release,
+        "linked_folder": make_refused("linked_folder", release, REAL_REPO / "stages" / "stage3",
+                                      folder / "linked_folder"),
     }
-    runs = {name: grade_on_gradescope(gradescope, path) for name, path in submissions.items()}
+    submissions |= {f"forged_{kind}": make_forged(kind, release, folder / kind)
+                    for kind in GRADESCOPE_FORGERIES}
     root = gradescope[0]
+    kit_before = fingerprint(root / "source")
+    runs = {name: grade_on_gradescope(gradescope, path) for name, path in submissions.items()}
     runs["escaped"] = [str(p) for p in (root / "results" / "escaped.txt",
                                         root / "source" / "kit" / "escaped.txt") if p.exists()]
+    runs["kit_changed"] = [p for p, h in fingerprint(root / "source").items()
+                           if kit_before.get(p) != h]
+    runs["alive"] = processes_with(DAEMON_MARKER, "instructor/grading/worker.py")
     return runs
 
 
 def isolated(log: str) -> bool:
-    return "not isolated" not in log
+    return "NOT ISOLATED" not in log and "isolated: " in log
+
+
+#: The forgeries that search the disk can only be judged inside the simulated container (the
+#: repository, with its solved stages, is on this machine's disk, as it is not on Gradescope's).
+requires_container = pytest.mark.skipif(
+    shutil.which("bwrap") is None or not hasattr(os, "geteuid") or os.geteuid() != 0,
+    reason="the simulated Gradescope container needs bubblewrap and root")
 
 
 def test_the_zip_holds_the_scripts_the_package_and_the_kit(autograder_zip):
@@ -232,7 +269,30 @@ def test_a_forged_release_scores_what_the_untouched_release_does(gradescope_runs
         assert results["score"] == 0 and results["max_score"] > 0
         assert not gradescope_runs["escaped"]
     else:  # the grader's own user: the report must say the run was not isolated
-        assert "not isolated" in log
+        assert "NOT ISOLATED" in log
+
+
+@requires_container
+@pytest.mark.parametrize("kind", ("linked_folder",
+                                  *[f"forged_{kind}" for kind in GRADESCOPE_FORGERIES]))
+def test_forgeries_on_gradescope_score_no_more_than_the_untouched_release(gradescope_runs,
+                                                                          kind):
+    results, _, log = gradescope_runs[kind]
+    release = gradescope_runs["release"][0]
+    assert isolated(log), log[-2000:]
+    assert results["max_score"] == release["max_score"] > 0
+    assert results["score"] <= release["score"], [
+        t["name"] for t in results["tests"] if t["score"] > 0]
+
+
+@requires_container
+def test_on_gradescope_nothing_of_a_jail_survives_and_the_kit_is_unchanged(gradescope_runs):
+    assert gradescope_runs["alive"] == []
+    assert gradescope_runs["kit_changed"] == []
+    assert not gradescope_runs["escaped"]
+    leak = gradescope_runs["forged_leaky_error"][0]
+    text = json.dumps(leak)
+    assert "leak:" in text and "/tmp/" not in text and "/autograder" not in text
 
 
 def test_no_hidden_result_is_visible_before_publication(gradescope_runs):

@@ -12,18 +12,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from instructor.grading import pipeline as runner
 from instructor.checks import Check, Program, check
 from instructor.grading import CheckResult, SubmissionResult, find_package, unique_names
-from instructor.grading.messages import describe_error
-from instructor.repo import InstructorError
-from instructor.grading.reports import feedback_text, gradescope_results, headline, write_reports
+from instructor.grading import pipeline as runner
 from instructor.grading.jail import Worker, WorkerTimeout
+from instructor.grading.messages import describe_error
+from instructor.grading.reports import feedback_text, gradescope_results, headline, write_reports
 from instructor.grading.scan import prohibited_imports_in, scan_package
-from instructor.grading.scoring import is_scored, own_tasks
+from instructor.grading.scoring import DEFAULT_POINTS, is_scored, load_weights, own_tasks
 from instructor.grading.verdicts import BadAnswer, decode, judge
-from instructor.grading.scoring import DEFAULT_POINTS, load_weights
 from instructor.grading.worker import decode_array, encode_array, encode_value
+from instructor.repo import InstructorError
 
 # --- weights -------------------------------------------------------------------------------------
 

@@ -1,30 +1,99 @@
 """Grading real stage-3 submissions with the trusted checks, one batch for the whole module.
 
 The batch: the reference (full marks), the untouched student release (at most 10 %), forged
-copies of the release (none above the release), and copies of the reference with one thing
-changed. Expected outcomes are derived from the kit's own list of checks, not pasted numbers.
+copies of the release (code that attacks the grader, its neighbours and the machine, and
+submissions made of links, special files and archives), and copies of the reference with one
+thing changed, the honest neighbours. Expected outcomes are derived from the kit's own list of
+checks and from the same submissions graded alone, not pasted numbers.
+
+The forgeries need a jail; where this machine has none (no bubblewrap, not root), the batch is
+graded ``unisolated`` so the rest still runs, and the tests of the jail say why they skip.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import os
 import shutil
+import stat
+import tempfile
+import time
 
 import pytest
 
 from instructor.grading import GradeOptions, grade_batch
+from instructor.grading.jail import WORKER_SCRIPT, choose_jail
 from instructor.grading.kit import build_kit
-from instructor.grading.reports import gradescope_results, write_reports
 from instructor.grading.pipeline import grade_submission
-from instructor.grading.jail import isolation_notes
+from instructor.grading.reports import gradescope_results, write_reports
+from instructor.repo import InstructorError
 
-from .conftest import FORGED_KINDS, REAL_REPO, make_forged, make_release, make_submission
+from .conftest import (
+    FORGED_KINDS,
+    REAL_REPO,
+    REFUSED_KINDS,
+    make_forged,
+    make_refused,
+    make_release,
+    make_submission,
+)
 
 KINDS = ("correct", "broken_backward", "earlier_broken", "syntax_error", "example_syntax_error",
          "infinite_loop", "prohibited_import", "tampering")
 # The batch runs under the "flag" policy: the forged submissions import pytest, which the "zero"
 # policy would score 0 without running them; here they run, and must still earn nothing.
-OPTIONS = GradeOptions(timeout=6.0, budget=200.0, policy="flag")
+#: The marker of the forged daemon's command line, and the worker's: no process may carry
+#: either once grading has returned.
+DAEMON_MARKER = "mini-torch-forged-daemon"
+
+
+def _jail_plan():
+    try:
+        return choose_jail()
+    except InstructorError as error:
+        return error
+
+
+JAIL = _jail_plan()
+requires_jail = pytest.mark.skipif(
+    isinstance(JAIL, InstructorError),
+    reason=f"no jail on this machine, the forgeries would run free: {JAIL}")
+OPTIONS = GradeOptions(timeout=6.0, budget=200.0, policy="flag",
+                       unisolated=isinstance(JAIL, InstructorError))
+
+
+def fingerprint(*folders) -> dict[str, str]:
+    """{path: sha256 or link target} of every file under ``folders`` (links not followed)."""
+    found = {}
+    for folder in folders:
+        for current, dirs, files in os.walk(folder):
+            dirs[:] = [d for d in dirs if d != "__pycache__"]
+            for name in files + [d for d in dirs if os.path.islink(os.path.join(current, d))]:
+                path = os.path.join(current, name)
+                info = os.lstat(path)
+                if stat.S_ISLNK(info.st_mode):
+                    found[path] = "-> " + os.readlink(path)
+                elif stat.S_ISREG(info.st_mode):
+                    with open(path, "rb") as handle:
+                        found[path] = hashlib.sha256(handle.read()).hexdigest()
+                else:
+                    found[path] = f"mode {info.st_mode:o}"
+    return found
+
+
+def processes_with(*markers: str) -> list[str]:
+    """The command lines of running processes that hold any of ``markers``."""
+    found = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                line = handle.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if any(marker in line for marker in markers):
+            found.append(f"{pid}: {line[:200]}")
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +107,40 @@ def release3(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def batch(kit3, release3, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("submissions")
+def submissions_folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("submissions")
+
+
+@pytest.fixture(scope="module")
+def graded(kit3, release3, submissions_folder, tmp_path_factory):
+    """The batch graded, with what the machine looked like before and after."""
+    folder = submissions_folder
     submissions = [make_submission(kind, folder / kind) for kind in KINDS]
     submissions.append(shutil.copytree(release3, folder / "release"))
     submissions += [make_forged(kind, release3, folder / f"forged_{kind}")
                     for kind in FORGED_KINDS]
+    submissions += [make_refused(kind, release3, REAL_REPO / "stages" / "stage3",
+                                 folder / f"refused_{kind}") for kind in REFUSED_KINDS]
+    sentinel = tmp_path_factory.mktemp("sentinel")  # a folder anyone may write into
+    sentinel.chmod(0o1777)
+    (sentinel / "keep.txt").write_text("unchanged\n")
+    watched = (REAL_REPO / "stages" / "stage3", kit3.path, folder, sentinel, "/etc/hostname")
+    before = fingerprint(*watched[:-1]) | {"/etc/hostname": open("/etc/hostname").read()}
+    temp_before = set(os.listdir(tempfile.gettempdir()))
     results = grade_batch(kit3, submissions, options=OPTIONS, jobs=2)
-    return {result.student: result for result in results}
+    alive = processes_with(DAEMON_MARKER, str(WORKER_SCRIPT), "/jail/worker.py")
+    time.sleep(5)  # the forged daemon would have written by now, had it survived
+    after = fingerprint(*watched[:-1]) | {"/etc/hostname": open("/etc/hostname").read()}
+    return {
+        "results": {result.student: result for result in results},
+        "before": before, "after": after, "alive": alive, "paths": submissions,
+        "new_temp": set(os.listdir(tempfile.gettempdir())) - temp_before,
+    }
+
+
+@pytest.fixture(scope="module")
+def batch(graded):
+    return graded["results"]
 
 
 def failing(result, scored=True):
@@ -80,9 +175,51 @@ def test_the_untouched_release_gets_at_most_a_tenth(batch):
     assert stub.where.startswith("src/mini_torch/nn/loss.py:")
 
 
+@requires_jail
 @pytest.mark.parametrize("kind", FORGED_KINDS)
 def test_a_forged_release_scores_no_more_than_the_untouched_one(batch, kind):
-    assert batch[f"forged_{kind}"].score <= batch["release"].score
+    assert batch[f"forged_{kind}"].score <= batch["release"].score, [
+        c.name for c in batch[f"forged_{kind}"].checks if c.passed and c.scored]
+
+
+@pytest.mark.parametrize("kind", REFUSED_KINDS)
+def test_links_special_files_and_oversized_archives_are_refused_unrun(batch, kind):
+    result = batch[f"refused_{kind}"]
+    assert result.status == "refused" and result.score == 0, (result.status, result.message)
+    assert all(c.outcome == "not_run" for c in result.checks)
+    # The message names the entry and says what to do.
+    words = {"linked_folder": "nn is a symbolic link", "linked_file": "loss.py is a symbolic",
+             "dangling_link": "data is a symbolic link", "fifo": "pipe is a FIFO",
+             "hard_link": "loss.py is a hard link", "zip_bomb": "bytes",
+             "zip_symlink": "solved.py is a symbolic link", "zip_slip": "points outside",
+             "zip_entries": "entries"}
+    assert words[kind] in result.message, result.message
+
+
+@requires_jail
+@pytest.mark.parametrize("kind", ("correct", "broken_backward", "infinite_loop"))
+def test_honest_neighbours_score_in_the_batch_what_they_score_alone(kit3, batch,
+                                                                    submissions_folder, kind):
+    alone = grade_submission(kit3, submissions_folder / kind, options=OPTIONS)
+    in_batch = batch[kind]
+    assert in_batch.score == alone.score
+    assert [(c.name, c.outcome) for c in in_batch.checks] == [
+        (c.name, c.outcome) for c in alone.checks]
+
+
+@requires_jail
+def test_no_file_outside_the_out_folder_changes(graded):
+    changed = {path for path in graded["before"].keys() | graded["after"].keys()
+               if graded["before"].get(path) != graded["after"].get(path)}
+    assert not changed
+    assert not any("zip-slip" in name or name.startswith(("filler-", "grades", "results"))
+                   for name in graded["new_temp"]), graded["new_temp"]
+
+
+@requires_jail
+def test_no_process_of_a_jail_is_alive_after_grading(graded):
+    assert graded["alive"] == []
+    assert processes_with(DAEMON_MARKER) == []
 
 
 def test_tampering_around_the_package_changes_nothing(kit3, batch):
@@ -156,14 +293,33 @@ def test_the_forged_releases_ran_under_the_flag_policy(batch):
     assert all(r.status == "graded" and r.integrity for r in flagged)
 
 
-def test_isolation_is_reported_when_it_is_missing(batch):
-    notes = batch["correct"].notes
-    assert notes == [n for n in notes if n in isolation_notes()]
+@requires_jail
+def test_every_submission_had_a_jail_and_its_reports_say_which(batch):
+    for result in batch.values():
+        assert result.isolated and result.isolation.startswith("isolated: student code ran ")
+        assert "in a bubblewrap jail" in result.isolation or " as uid " in result.isolation
+
+
+@requires_jail
+def test_no_feedback_holds_another_submission_s_path_or_the_machine_s(graded, tmp_path):
+    results = list(graded["results"].values())
+    write_reports(results, tmp_path / "out")
+    paths = [str(p) for p in graded["paths"]]
+    for result in results:
+        text = (tmp_path / "out" / "feedback" / f"{result.student}.txt").read_text()
+        text += (tmp_path / "out" / "results" / result.student / "results.json").read_text()
+        others = [p for p in paths if p in text and not str(result.source).startswith(p)]
+        assert not others, (result.student, others)
+        assert "/tmp/grade-" not in text and tempfile.gettempdir() + "/" not in text
+    leak = (tmp_path / "out" / "feedback" / "forged_leaky_error.txt").read_text()
+    assert "RuntimeError: leak:" in leak and "<path>" in leak
+    assert "'PATH'" not in leak and os.environ.get("HOME", "~~") not in leak
 
 
 def test_reports_of_the_batch(batch, tmp_path):
     results = list(batch.values())
-    write_reports(results, tmp_path)
+    write_reports(results, tmp_path / "out")
+    tmp_path = tmp_path / "out"
     rows = list(csv.DictReader((tmp_path / "gradebook.csv").open()))
     assert [row["student"] for row in rows] == [r.student for r in results]
     correct = next(row for row in rows if row["student"] == "correct")

@@ -27,8 +27,11 @@ def checks() -> list[Check]:
                            (2.5 * g.standard_normal((5, 7))).astype(np.float32), targets,
                            reduction="sum", label_smoothing=smoothing)
     smoothed = 0.7 * targets[:4, :5] / targets[:4, :5].sum(axis=1, keepdims=True) + 0.3 / 5
-    logits = (np.log(smoothed) + g.standard_normal((4, 1))).astype(np.float32)
-    found += loss_pair("at-minimum", "CrossEntropyLoss", logits,
+    # Near the minimum of smoothed probability targets, not at it: there the gradient is ~0,
+    # and an answer of zeros would pass; 0.5 off in every logit it is well away from 0.
+    logits = (np.log(smoothed) + g.standard_normal((4, 1))
+              + 0.5 * g.standard_normal((4, 5))).astype(np.float32)
+    found += loss_pair("near-minimum", "CrossEntropyLoss", logits,
                        ((smoothed - 0.3 / 5) / 0.7).astype(np.float32),
                        label_smoothing=0.3)
     found += loss_pair("soft-targets", "BCEWithLogitsLoss",

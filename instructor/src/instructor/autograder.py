@@ -9,8 +9,8 @@
                        /autograder/submission; always leaves /autograder/results/results.json
     requirements.txt   the third-party packages (the stage's dependencies)
     instructor/        this package's source, installed by setup.sh
-    kit/               the grading kit (instructor.grading.kit): the checks, hidden ones included, and
-                       the reference stage they are compared with; the weights
+    kit/               the grading kit (instructor.grading.kit): the checks, hidden ones
+                       included, and the reference stage they are compared with; the weights
 
 Both scripts take their root folder from ``AUTOGRADER_ROOT`` (default ``/autograder``), so they
 can be tried on a local folder laid out like Gradescope's (``source/``, ``submission/``,
@@ -33,9 +33,8 @@ from importlib import resources
 from pathlib import Path
 
 from instructor.grading.kit import build_kit
+from instructor.grading.scoring import is_scored, load_weights
 from instructor.repo import InstructorError, is_build_artifact, stage_dir
-from instructor.grading.scoring import is_scored
-from instructor.grading.scoring import load_weights
 
 #: What the grading runs need besides the stage's own dependencies (nothing: the worker and
 #: the grader use the standard library and numpy).

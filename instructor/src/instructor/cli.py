@@ -30,13 +30,18 @@ from instructor.grading import (
     grade_batch,
 )
 from instructor.grading.kit import build_kit, load_kit
+from instructor.grading.pipeline import plan_jails
+from instructor.grading.reports import (
+    make_out_folder,
+    score_line,
+    write_gradescope,
+    write_reports,
+)
+from instructor.grading.scoring import POLICIES, load_weights
 from instructor.leakcheck import LeakError
 from instructor.release import write_release
 from instructor.repo import InstructorError, resolve_root
-from instructor.grading.reports import score_line, write_gradescope, write_reports
-from instructor.grading.scoring import POLICIES
 from instructor.solutions import MarkerError
-from instructor.grading.scoring import load_weights
 
 PROG = "mini-torch-instructor"
 
@@ -309,10 +314,12 @@ def add_grade_command(subparsers: argparse._SubParsersAction) -> None:
         "grade",
         help="grade student submissions (folders or zips) with trusted checks",
         description="Run the checks of stage N (public and hidden) on each submission: student "
-        "code runs in a sandboxed worker process that only evaluates calls; this process "
-        "compares the results with the reference stage's. Only stage N's own tasks carry "
-        "points; earlier stages' code is checked and reported. Writes OUT/gradebook.csv, "
-        "OUT/feedback/<student>.txt and OUT/results/<student>/results.json (Gradescope).",
+        "code runs in a jail of its own (bubblewrap; a uid of its own where user namespaces "
+        "are missing) in a worker process that only evaluates calls; this process compares "
+        "the results with the reference stage's. Only stage N's own tasks carry points; "
+        "earlier stages' code is checked and reported. Once every jail is gone, writes "
+        "OUT/gradebook.csv, OUT/feedback/<student>.txt and OUT/results/<student>/results.json "
+        "(Gradescope) into OUT, a new folder it creates (mode 0700).",
     )
     _add_root_option(parser)
     parser.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION",
@@ -320,7 +327,8 @@ def add_grade_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--stage", type=int, metavar="N",
                         help="the stage to grade (required unless --kit is given)")
     parser.add_argument("--out", type=Path, metavar="DIR",
-                        help="where the reports go (default: grades/stageN)")
+                        help="a new folder for the reports (default: grades/stageN); an "
+                        "existing one is refused unless it is empty and yours")
     parser.add_argument("--jobs", type=int, default=2, metavar="J",
                         help="submissions graded side by side (default 2)")
     parser.add_argument("--kit", type=Path, metavar="KIT",
@@ -330,7 +338,11 @@ def add_grade_command(subparsers: argparse._SubParsersAction) -> None:
                         help="also write the Gradescope results.json of the (single) submission "
                         "to FILE")
     parser.add_argument("--keep-workdirs", action="store_true",
-                        help="keep each submission's sandbox folder, to debug the grader")
+                        help="keep each submission's work folder, to debug the grader")
+    parser.add_argument("--unisolated", action="store_true",
+                        help="grade even where no jail is possible (macOS, Windows, Linux "
+                        "without bubblewrap or root): student code then runs as you, and every "
+                        "report says so on its first line; never for grades of record")
     _add_grading_options(parser)
     parser.set_defaults(handler=run_grade, parser=parser)
 
@@ -348,7 +360,7 @@ def run_grade(args: argparse.Namespace) -> int:
         raise InstructorError(f"no such submission: {', '.join(missing)}")
     check_grader_environment()
     options = GradeOptions(timeout=args.timeout, budget=args.budget, policy=args.policy,
-                           keep=args.keep_workdirs)
+                           keep=args.keep_workdirs, unisolated=args.unisolated)
     with tempfile.TemporaryDirectory(prefix="mini-torch-kit-") as scratch:
         if args.kit is not None:
             kit = load_kit(args.kit)
@@ -358,13 +370,21 @@ def run_grade(args: argparse.Namespace) -> int:
                 raise InstructorError("--select goes with building a kit, not with --kit")
             default_weights = kit.weights_file if kit.weights_file.is_file() else None
         else:
-            kit = build_kit(resolve_root(args.root), args.stage, Path(scratch) / "kit",
+            root = resolve_root(args.root)
+            kit = build_kit(root, args.stage, Path(scratch) / "kit",
                             hidden=not args.no_hidden, select=args.select)
             default_weights = None
+            # A uid jail must not read the reference stages or the hidden checks either.
+            options.private = (root / "stages", root / "instructor" / "hidden_tests")
         weights = load_weights(args.weights or default_weights)
         for pattern in weights.unused(kit.tests):
             print(f"warning: the weights pattern {pattern!r} matches no test")
         out = args.out or Path("grades") / f"stage{kit.stage}"
+        if out.exists() or out.is_symlink():
+            make_out_folder(out)  # refuses now what it would refuse after grading
+        plan = plan_jails(kit, options)
+        print(plan.for_submission(0).describe().split(";")[0]
+              + (f" (no bubblewrap: {plan.why})" if plan.why else ""))
         print(f"grading {len(args.submissions)} submission(s) with {len(kit.checks)} checks "
               f"of stage {kit.stage}, {args.jobs} at a time")
 

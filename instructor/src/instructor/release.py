@@ -11,6 +11,7 @@
     DIR/noxfile.py          ``nox -s stage3`` installs stages/stage3 and runs the tests;
                             ``nox -s carry_forward -- 3``
     DIR/carry_forward.py    copies the student's own earlier code into a new stage
+    DIR/package_rule.py     how the noxfile finds a --submission's package (the grader's rule)
     DIR/pyproject.toml      the pytest configuration (``--import-mode=importlib``)
 
 What a student writes in stage N is "the element stage N adds": every solution region (see
@@ -432,7 +433,12 @@ def assemble_release(
     (out / ".gitignore").write_text(RELEASE_GITIGNORE, encoding="utf-8")
     (out / "noxfile.py").write_text(_template("student_noxfile.py"), encoding="utf-8")
     (out / "carry_forward.py").write_text(_template("carry_forward.py"), encoding="utf-8")
-    written += ["pyproject.toml", ".gitignore", "noxfile.py", "carry_forward.py"]
+    # The noxfile finds a --submission's package by the grader's own rule, shipped beside it.
+    (out / "package_rule.py").write_text(
+        resources.files("instructor").joinpath("grading", "package_rule.py")
+        .read_text(encoding="utf-8"), encoding="utf-8")
+    written += ["pyproject.toml", ".gitignore", "noxfile.py", "carry_forward.py",
+                "package_rule.py"]
     write_manifest(target, files, report.stubs, stage)
     if readme:
         (out / "README.md").write_text(release_readme(out), encoding="utf-8")

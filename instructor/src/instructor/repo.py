@@ -11,6 +11,7 @@ Every command of the instructor tools finds its way around the repository throug
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path, PurePosixPath
 
@@ -98,3 +99,16 @@ def package_files(package: Path) -> list[PurePosixPath]:
 def display_path(relative: PurePosixPath) -> str:
     """How messages show a package file: relative to the stage folder, ``src/mini_torch/...``."""
     return str(PACKAGE_SUBDIR / relative)
+
+
+def private_tree(folder: Path) -> None:
+    """Make ``folder`` and everything under it the owner's alone (folders 0700, files 0600):
+    staff material (a grading kit, answer keys) that no other user may read."""
+    folder.chmod(0o700)
+    for current, dirs, files in os.walk(folder):
+        for name in dirs:
+            os.chmod(os.path.join(current, name), 0o700)
+        for name in files:
+            path = os.path.join(current, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o600 | (0o100 if os.stat(path).st_mode & 0o100 else 0))

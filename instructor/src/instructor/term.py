@@ -44,7 +44,7 @@ from instructor.release import (
     render_stage,
     write_release,
 )
-from instructor.repo import InstructorError, stage_numbers
+from instructor.repo import InstructorError, private_tree, stage_numbers
 
 #: The term file at the root of a term repository.
 TERM_FILE = ".mini-torch-term.json"
@@ -433,6 +433,7 @@ def write_staff_folder(
     (staff / "README.md").write_text(
         staff_readme(config, answer_keys=answer_keys, layout=layout, student_repo=student_repo),
         encoding="utf-8")
+    private_tree(staff)
     return lines
 
 

@@ -4,11 +4,11 @@ A :class:`Check` is a short program of calls (:class:`Program`) plus the names o
 the worker sends back. The trusted grader runs the same program on the reference stage (the
 oracle, at grading time) and on the submission (in the sandbox), and compares:
 
-- ``verdict="match"``: every output equals the reference's within ``rtol``/``atol`` (shapes
-  equal, float32 kept where the reference keeps it); values, forward passes and backward passes
-  (the gradient checks compare the submission's backward to the reference's on the same inputs);
-- ``verdict="decrease"``: the output ``losses`` of a short training run is finite and its last
-  value is below ``ratio`` times its first (the trusted side judges the curve).
+every output equals the reference's within ``rtol``/``atol`` (shapes equal, float32 kept where
+the reference keeps it): values, forward passes, backward passes (the gradient checks compare
+the submission's backward to the reference's on the same inputs) and training runs (every loss
+of the run and the parameters after, on the same data, seed and model: "the loss went down"
+is not a verdict).
 
 Each stage's checks live in ``instructor/checks/stageK.py`` as a function ``checks()``; hidden
 checks in ``instructor/hidden_tests/stageK/hidden_checks.py`` (same function, shipped only in
@@ -102,8 +102,6 @@ class Check:
     outputs: list[str]
     rtol: float = 1e-5
     atol: float = 1e-6
-    verdict: str = "match"
-    ratio: float = 0.7
     hidden: bool = False
     given: bool = False
     limit: float | None = None
@@ -111,8 +109,8 @@ class Check:
 
     def to_json(self) -> dict:
         return {k: getattr(self, k) for k in (
-            "name", "task", "file", "steps", "outputs", "rtol", "atol", "verdict", "ratio",
-            "hidden", "given", "limit")}
+            "name", "task", "file", "steps", "outputs", "rtol", "atol", "hidden", "given",
+            "limit")}
 
     @classmethod
     def from_json(cls, data: dict) -> Check:

@@ -47,7 +47,9 @@ def build_model_check(stage: int, script: str, features: int, *args) -> Check:
 
 def step_checks(stage: int, script: str, sizes: list[int], activation: str, kind: str,
                 lr: float, loss: str | None = None) -> list[Check]:
-    """One ``train_step`` (its loss, the parameters after) and a 60-step run (the loss falls).
+    """One ``train_step`` (its loss, the parameters after) and a 60-step run (every loss and the
+    parameters after, against the reference's on the same data, seed and model: a run that
+    only reports a falling loss does not pass).
 
     ``loss``: the criterion class passed as the fifth argument (stage 3), or None (stage 2).
     """
@@ -61,13 +63,10 @@ def step_checks(stage: int, script: str, sizes: list[int], activation: str, kind
         extra = [program.call(f"mini_torch.nn.{loss}")] if loss else []
         result = program.call(task, model, X, y, lr, *extra, repeat=repeat,
                               name="loss" if repeat is None else "losses")
-        if repeat is None:
-            params = program.call(model.attr("parameters"), name="params")
-            found.append(check(f"stage{stage}/{script}:train_step[{name}]", task,
-                               f"examples/{script}", program, [result, params], rtol=1e-4,
-                               atol=1e-5))
-        else:
-            found.append(check(f"stage{stage}/{script}:train_step[{name}]", task,
-                               f"examples/{script}", program, [result], verdict="decrease",
-                               ratio=0.8))
+        params = program.call(model.attr("parameters"), name="params")
+        # 60 float32 steps may round differently from the reference's: a looser tolerance.
+        tolerance = {"rtol": 1e-4, "atol": 1e-5} if repeat is None else {"rtol": 2e-3,
+                                                                        "atol": 1e-4}
+        found.append(check(f"stage{stage}/{script}:train_step[{name}]", task,
+                           f"examples/{script}", program, [result, params], **tolerance))
     return found

@@ -345,7 +345,8 @@ def gan_checks() -> list[Check]:
 def lm_checks() -> list[Check]:
     """``lm_step`` on a tiny seeded transformer (vocabulary 7, width 8, 2 heads, 1 block):
     the losses and the parameters after two steps (the second shows whether the gradients of
-    the first were cleared), and a 30-step run on one batch (the loss falls).
+    the first were cleared), and a 30-step run on one batch (its 30 losses against the
+    reference's; AdamW's parameters after 30 steps are too sensitive to rounding to compare).
     """
     task = "examples/train_char_lm.py:lm_step"
     text = np.array([0, 1, 2, 3, 4, 5, 6, 1, 3, 5] * 4, np.int64)
@@ -373,7 +374,7 @@ def lm_checks() -> list[Check]:
                                [result, params], rtol=1e-4, atol=1e-5))
         else:
             found.append(check(name, task, "examples/train_char_lm.py", program, [result],
-                               verdict="decrease", ratio=0.5))
+                               rtol=2e-3, atol=1e-4))
     return found
 
 

@@ -1,35 +1,45 @@
-"""Grading, the public entry points: grade submissions with trusted checks.
+"""Grading: submissions graded with trusted checks, student code shut in a jail per submission.
 
-The parts, one module each:
+Follow a submission through the modules in the order it meets them:
 
-- :mod:`instructor.grading.results`: the result model (a check's outcome, a submission's grade);
-- :mod:`instructor.checks`: what is checked (calls, inputs, tolerances), stage by stage;
-- :mod:`instructor.grading.kit`: the grader's copy of the checks and of the reference stage;
-- :mod:`instructor.grading.worker` and :mod:`instructor.grading.jail`: where student code runs (an
-  unprivileged worker process that only evaluates calls and returns plain arrays);
-- :mod:`instructor.grading.oracle` and :mod:`instructor.grading.verdicts`: the reference's results and the
-  comparison, in the trusted process;
-- :mod:`instructor.grading.messages`: error messages pointing at the student's own lines;
-- :mod:`instructor.grading.scoring`: which checks carry points (stage K's own tasks) and how many;
-- :mod:`instructor.grading.pipeline`: one submission and a batch, end to end.
+1. :mod:`~instructor.grading.intake`: the submission is copied in as data (links, devices and
+   oversized zips refused); :mod:`~instructor.grading.package_rule` finds its package (the same
+   rule the noxfiles use);
+2. :mod:`~instructor.grading.scan`: prohibited imports, read with :mod:`ast`, never run;
+3. :mod:`~instructor.grading.kit`: the grader's copy of the checks (:mod:`instructor.checks`)
+   and of the reference stage, prepared once;
+4. :mod:`~instructor.grading.jail`: the submission's jail (bubblewrap, a uid of its own, or
+   none with ``--unisolated``), and the worker process inside it;
+5. :mod:`~instructor.grading.worker`: the protocol, and the only code that shares a process
+   with the student's: it runs the calls of a check and sends back plain arrays;
+6. :mod:`~instructor.grading.oracle` and :mod:`~instructor.grading.verdicts`: the reference's
+   answers and the comparison, in the trusted process;
+7. :mod:`~instructor.grading.scoring`: which checks carry points (stage K's own tasks), and
+   how many (the weights file);
+8. :mod:`~instructor.grading.results`, :mod:`~instructor.grading.messages` and
+   :mod:`~instructor.grading.reports`: the outcome, the student's words for it, and the
+   gradebook, feedback and Gradescope files, written after every jail is gone;
+
+and :mod:`~instructor.grading.pipeline` runs the steps for one submission and for a batch.
 """
 
 from __future__ import annotations
 
-from instructor.grading.results import CheckResult, SubmissionResult
+from instructor.grading.package_rule import PackageNotFound, find_package
 from instructor.grading.pipeline import (
     GradeOptions,
     check_grader_environment,
-    find_package,
     grade_batch,
     grade_submission,
     student_name,
     unique_names,
 )
+from instructor.grading.results import CheckResult, SubmissionResult
 
 __all__ = [
     "CheckResult",
     "GradeOptions",
+    "PackageNotFound",
     "SubmissionResult",
     "check_grader_environment",
     "find_package",

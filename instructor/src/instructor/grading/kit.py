@@ -18,19 +18,20 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 
 from instructor.checks import Check, has_checks, hidden_checks, stage_checks
 from instructor.grading.oracle import compute
-from instructor.repo import InstructorError, stage_dir, stage_numbers
 from instructor.grading.scoring import own_files, own_tasks
+from instructor.release import stub_doc
+from instructor.repo import InstructorError, private_tree, stage_dir, stage_numbers
 
 KIT_FILE = "kit.json"
 CHECKS_FILE = "checks.json"
-KIT_FORMAT = 2
+KIT_FORMAT = 3
 
 #: Where the hidden checks of stage N live in the monorepo.
 HIDDEN_TESTS = Path("instructor") / "hidden_tests"
@@ -47,6 +48,7 @@ class Kit:
     own_files: list[str]
     checks: list[Check] = field(default_factory=list)
     select: list[str] = field(default_factory=list)
+    guides: dict[str, str] = field(default_factory=dict)  # task -> docs/stageK.md#section
 
     @property
     def reference_dir(self) -> Path:
@@ -63,7 +65,8 @@ class Kit:
 
     def save(self) -> None:
         data = {"format": KIT_FORMAT, "stage": self.stage, "select": self.select,
-                "tasks": self.tasks, "own_files": self.own_files, "checks": self.tests}
+                "tasks": self.tasks, "own_files": self.own_files, "checks": self.tests,
+                "guides": self.guides}
         (self.path / KIT_FILE).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
         (self.path / CHECKS_FILE).write_text(
             json.dumps([c.to_json() for c in self.checks]) + "\n", encoding="utf-8")
@@ -83,9 +86,28 @@ def load_kit(path: Path) -> Kit:
                   json.loads((path / CHECKS_FILE).read_text(encoding="utf-8"))]
         return Kit(path=path.resolve(), stage=int(data["stage"]), tasks=list(data["tasks"]),
                    own_files=list(data["own_files"]), checks=checks,
-                   select=list(data.get("select", [])))
+                   select=list(data.get("select", [])), guides=dict(data.get("guides", {})))
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise InstructorError(f"{path}: not a grading kit ({error})") from error
+
+
+def _check_stage(check: Check, default: int) -> int:
+    """The stage of the task a check grades: from ``stage3/...`` or ``hidden/stage3/...``."""
+    head = check.name.removeprefix("hidden/").split("/", 1)[0]
+    number = head.removeprefix("stage")
+    return int(number) if head.startswith("stage") and number.isdigit() else default
+
+
+def guide_sections(root: Path, checks: Sequence[Check], stage: int) -> dict[str, str]:
+    """{task: the guide section that teaches it} (``docs/stage3.md#mse-...``), for feedback."""
+    finders: dict[int, Callable[[str], str]] = {}
+    guides = {}
+    for item in checks:
+        number = _check_stage(item, stage)
+        if number not in finders:
+            finders[number] = stub_doc(root, number)
+        guides[item.task] = finders[number](item.task)
+    return guides
 
 
 def build_kit(
@@ -141,8 +163,10 @@ def build_kit(
     if weights is not None:
         shutil.copyfile(weights, dest / "weights.json")
     kit = Kit(path=dest.resolve(), stage=stage, tasks=own_tasks(root, stage),
-              own_files=own_files(root, stage), checks=checks, select=list(select))
+              own_files=own_files(root, stage), checks=checks, select=list(select),
+              guides=guide_sections(root, checks, stage))
     kit.save()
+    private_tree(dest)
     if validate:
         compute(kit.checks, kit.reference_dir)  # refuses a check the reference fails
     return kit

@@ -10,7 +10,30 @@ left out).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Collection
+
+#: Lines, and characters per line, of an error message that reach the feedback.
+MESSAGE_LINES = 4
+LINE_CHARACTERS = 240
+
+_PATH = re.compile(r"(?<![\w.~-])/(?:[\w.@+~-]+/)*[\w.@+~-]+")
+
+
+def clean_text(text: str, *, site: str, examples: str) -> str:
+    """``text`` as a student may see it: at most :data:`MESSAGE_LINES` lines, the package's
+    paths in the student's terms (``src/mini_torch/nn/loss.py``) and every other absolute path
+    replaced by ``<path>`` (what code under test puts in an exception is not the grader's to
+    pass on: its command line, the folders around it, its environment)."""
+
+    def replace(match: re.Match) -> str:
+        return student_path(match.group(0), site, examples) or "<path>"
+
+    lines = [line.rstrip() for line in str(text).strip().splitlines() if line.strip()]
+    shown = [_PATH.sub(replace, line)[:LINE_CHARACTERS] for line in lines[:MESSAGE_LINES]]
+    if len(lines) > MESSAGE_LINES:
+        shown.append(f"... ({len(lines) - MESSAGE_LINES} more lines)")
+    return "\n".join(shown)
 
 
 def student_path(path: str, site: str, examples: str) -> str | None:
@@ -32,8 +55,8 @@ def describe_error(error: dict, *, site: str, examples: str,
     ``own_files``: the files of this run written by the student (``src/mini_torch/nn/loss.py``);
     the other package files are the grader's copies, named but not quoted in the details.
     """
-    kind = str(error.get("type", "Error"))
-    text = str(error.get("message", "")).strip()
+    kind = re.sub(r"[^\w.]", "", str(error.get("type", "Error")))[:60] or "Error"
+    text = clean_text(str(error.get("message", "")), site=site, examples=examples)
     frames = error.get("frames") or []
     lines, where = [], ""
     for frame in frames:
@@ -48,7 +71,7 @@ def describe_error(error: dict, *, site: str, examples: str,
         label = "" if mine else " (the grader's copy)"
         lines.append(f"{shown}:{line} in {function}{label}")
         if code and mine:  # the grader's copies are not quoted
-            lines.append(f"    {str(code).strip()}")
+            lines.append(f"    {str(code).strip()[:LINE_CHARACTERS]}")
         if mine:
             where = f"{shown}:{line} in {function}"
     if kind == "Timeout":

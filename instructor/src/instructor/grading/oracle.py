@@ -1,7 +1,7 @@
 """The oracle: every check run once on the reference stage, at grading time.
 
 The reference is the grader's own code (the kit's copy of the reference stage), so its worker
-runs as the grader, without the sandbox's user switch; it still runs in a worker process, so the
+runs as the grader, outside any jail; it still runs in a worker process, so the
 grader's process never imports ``mini_torch``. The results are decoded and kept in memory, one
 set per kit, for every submission of the batch.
 """
@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from instructor.checks import Check
-from instructor.repo import InstructorError
 from instructor.grading.jail import Worker, WorkerCrash, WorkerTimeout
 from instructor.grading.verdicts import BadAnswer, decode, judge
+from instructor.repo import InstructorError
 
 #: Seconds one check may take on the reference.
 REFERENCE_LIMIT = 60.0
@@ -37,8 +37,7 @@ def compute(checks: Sequence[Check], reference: Path) -> dict[str, dict]:
             return _CACHE[key]
         results: dict[str, dict] = {}
         with tempfile.TemporaryDirectory(prefix="mini-torch-oracle-") as scratch:
-            worker = Worker(reference / "src", reference / "examples", Path(scratch) / "run",
-                            sandboxed=False)
+            worker = Worker(reference / "src", reference / "examples", Path(scratch) / "run")
             try:
                 for check in checks:
                     try:

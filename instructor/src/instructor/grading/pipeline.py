@@ -1,24 +1,30 @@
 """Grading one submission, and a batch: the trusted side of the grader.
 
-For each submission (a folder, or a zip of one) :func:`grade_submission`:
+A submission goes through these steps, one module each:
 
-1. unpacks it into a fresh work folder and finds the package: the shallowest folder holding
-   ``src/mini_torch/__init__.py``;
-2. scans its ``src/mini_torch`` and ``examples`` with :mod:`ast` for prohibited imports (torch,
-   tensorflow, keras, jax, sklearn, autograd) and imports of the test machinery
-   (:mod:`instructor.grading.scan`): an integrity finding, which under the ``zero`` policy scores 0
-   without running anything and under ``flag`` is reported beside the score;
-3. compiles (never runs) each of its files: a file that does not compile fails its own checks,
-   with the line, and nothing else;
-4. installs the reference stage with stage K's own files replaced by the student's (so
+1. intake (:mod:`~instructor.grading.intake`): the submission (a folder, or a zip) is copied
+   as data into a fresh work folder (links, devices and oversized archives refused), and
+   :mod:`~instructor.grading.package_rule` finds the package in the copy;
+2. scan (:mod:`~instructor.grading.scan`): its ``src/mini_torch`` and ``examples`` are read
+   with :mod:`ast` for prohibited imports (torch, sklearn, ...) and imports of the test
+   machinery: an integrity finding, which under the ``zero`` policy scores 0 without running
+   anything and under ``flag`` is reported beside the score; each file is compiled (never run):
+   a file that does not compile fails its own checks, with the line, and nothing else;
+3. installs (here): the reference stage with stage K's own files replaced by the student's (so
    carried-forward earlier work cannot cost or earn points; an own file that does not compile
    is replaced by its stub), with the student's examples beside it; and the student's whole
    package for the checks that are only reported (earlier stages' code);
-5. runs each check in a sandboxed worker (:mod:`instructor.grading.jail`) on the install it needs,
-   with a time limit per check and a budget for the submission, and judges the answer against
-   the reference's (:mod:`instructor.grading.oracle`, :mod:`instructor.grading.verdicts`) in this process.
+4. jail (:mod:`~instructor.grading.jail`): each check runs in a worker
+   (:mod:`~instructor.grading.worker`, the only code that shares a process with the student's)
+   shut in the submission's own jail, with a time limit per check and a budget for the
+   submission;
+5. oracle and verdicts (:mod:`~instructor.grading.oracle`, :mod:`~instructor.grading.verdicts`):
+   the answer is judged against the reference's in this process;
+6. scoring (:mod:`~instructor.grading.scoring`): stage K's own tasks carry the points;
+7. reports (:mod:`~instructor.grading.reports`): written by :func:`write_reports` once every
+   jail of the batch is gone, into a folder the grader creates.
 
-This process never imports the submission's code; student code runs only in workers, and what
+This process never imports the submission's code; student code runs only in jails, and what
 they send back is plain data. :func:`grade_batch` grades many submissions side by side.
 """
 
@@ -29,30 +35,33 @@ import shutil
 import tempfile
 import time
 import traceback
-import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from instructor.grading import oracle
 from instructor.checks import Check
-from instructor.grading.kit import Kit
-from instructor.grading.messages import describe_error
-from instructor.repo import InstructorError
-from instructor.grading.results import CheckResult, SubmissionResult
+from instructor.grading import oracle
+from instructor.grading.intake import Refused, syntax_errors, take_in
 from instructor.grading.jail import (
+    Jail,
+    JailPlan,
     Worker,
     WorkerCrash,
     WorkerTimeout,
-    isolation_notes,
-    prepare_readable,
+    choose_jail,
+    share_with_jail,
+    sweep_uid,
 )
+from instructor.grading.kit import Kit
+from instructor.grading.messages import describe_error
+from instructor.grading.package_rule import PackageNotFound, find_package
+from instructor.grading.results import CheckResult, SubmissionResult
 from instructor.grading.scan import scan_package
-from instructor.grading.scoring import is_scored
-from instructor.solutions import stub_solutions
+from instructor.grading.scoring import Weights, is_scored
 from instructor.grading.verdicts import BadAnswer, decode, judge
-from instructor.grading.scoring import Weights
+from instructor.repo import InstructorError
+from instructor.solutions import stub_solutions
 
 #: Modules the grader's interpreter needs (the worker imports numpy and what the stage uses).
 GRADER_MODULES = ("numpy", "scipy", "matplotlib", "numexpr")
@@ -70,6 +79,8 @@ class GradeOptions:
     policy: str = "zero"  # what a prohibited import costs: "zero" or "flag"
     keep: bool = False  # keep each submission's work folder (its path goes into the notes)
     work_root: Path | None = None  # where the work folders go (default: the system temp folder)
+    unisolated: bool = False  # grade even where no jail is possible (every report says so)
+    private: tuple[Path, ...] = ()  # folders a uid jail must not read besides the kit
 
 
 class _GradeStop(Exception):
@@ -100,100 +111,24 @@ def student_name(path: Path) -> str:
     return path.stem if path.suffix == ".zip" else path.name
 
 
-def find_package(folder: Path, stage: int | None = None) -> Path:
-    """The shallowest folder under ``folder`` that holds ``src/mini_torch/__init__.py``.
-
-    Among several at the same depth (a release of several stages), the one in a folder named
-    ``stage<stage>`` is chosen.
-
-    Raises:
-        InstructorError: none, or two at the same depth (the message says what was found).
-    """
-    candidates = [
-        init.parents[2]
-        for init in folder.rglob("__init__.py")
-        if init.parent.name == "mini_torch" and init.parents[1].name == "src"
-        and "__MACOSX" not in init.parts
-    ]
-    if not candidates:
-        flat = sorted(p.parent for p in folder.rglob("mini_torch/__init__.py"))
-        hint = (f" (found {flat[0].relative_to(folder)} without the src/ folder around it)"
-                if flat else "")
-        raise InstructorError(
-            f"no src/mini_torch/__init__.py in the submission{hint}: submit the stage folder "
-            "that holds pyproject.toml and src/mini_torch"
-        )
-    depth = min(len(c.parts) for c in candidates)
-    shallowest = sorted(c for c in candidates if len(c.parts) == depth)
-    if len(shallowest) > 1 and stage is not None:
-        named = [c for c in shallowest if c.name == f"stage{stage}"]
-        shallowest = named or shallowest
-    if len(shallowest) > 1:
-        names = ", ".join(str(c.relative_to(folder)) for c in shallowest)
-        raise InstructorError(f"several packages in the submission ({names}): submit one")
-    return shallowest[0]
-
-
-def _extract(archive_path: Path, target: Path) -> None:
-    if not zipfile.is_zipfile(archive_path):
-        raise InstructorError(f"{archive_path.name} is not a valid zip file")
-    with zipfile.ZipFile(archive_path) as archive:
-        archive.extractall(target)  # extractall drops absolute and ".." parts of names
-
-
-def unpack(submission: Path, work: Path) -> Path:
-    """The folder to look for the package in: ``submission``, or its zip(s) unpacked."""
-    if submission.is_dir():
-        zips = sorted(submission.glob("*.zip"))
-        if not zips or any(p.parent.name == "mini_torch" for p in submission.rglob("__init__.py")):
-            return submission
-        for index, archive_path in enumerate(zips):
-            _extract(archive_path, work / "submission" / str(index))
-        return work / "submission"
-    if not zipfile.is_zipfile(submission):
-        raise InstructorError(f"{submission.name} is neither a folder nor a zip file")
-    _extract(submission, work / "submission")
-    return work / "submission"
-
-
 def copy_python(source: Path, target: Path) -> None:
-    """Copy the regular ``.py`` files under ``source`` (no links, no data, no caches)."""
+    """Copy the ``.py`` files under ``source`` (the intake's copy: no links) to ``target``."""
     target.mkdir(parents=True, exist_ok=True)
-    if not source.is_dir() or source.is_symlink():
+    if not source.is_dir():
         return
-    for folder, dirs, files in os.walk(source, followlinks=False):
-        dirs[:] = [d for d in dirs if d != "__pycache__"
-                   and not os.path.islink(os.path.join(folder, d))]
-        relative = Path(folder).relative_to(source)
-        for name in files:
-            path = Path(folder) / name
-            if name.endswith(".py") and path.is_file() and not path.is_symlink():
-                destination = target / relative / name
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, destination)
-
-
-def syntax_errors(package: Path) -> dict[str, str]:
-    """{``src/mini_torch/x.py`` or ``examples/x.py``: message} of the files that do not compile."""
-    found = {}
-    for folder, prefix in ((package / "src" / "mini_torch", "src/mini_torch"),
-                           (package / "examples", "examples")):
-        for path in sorted(folder.rglob("*.py")) if folder.is_dir() else []:
-            shown = f"{prefix}/{path.relative_to(folder).as_posix()}"
-            try:
-                compile(path.read_bytes(), shown, "exec", dont_inherit=True)
-            except (SyntaxError, ValueError) as error:
-                line = getattr(error, "lineno", None)
-                where = f"{shown}:{line}" if line else shown
-                found[shown] = f"{type(error).__name__}: {getattr(error, 'msg', error)} ({where})"
-    return found
+    for path in sorted(source.rglob("*.py")):
+        destination = target / path.relative_to(source)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, destination)
 
 
 class _Submission:
-    """The installs of one submission and the workers on them."""
+    """The installs of one submission and the workers on them, all in its jail."""
 
-    def __init__(self, kit: Kit, package: Path, work: Path, syntax: dict[str, str]) -> None:
+    def __init__(self, kit: Kit, package: Path, work: Path, syntax: dict[str, str],
+                 jail: Jail) -> None:
         self.kit, self.package, self.work, self.syntax = kit, package, work, syntax
+        self.jail = jail
         self.workers: dict[str, tuple[Worker, set[str]]] = {}
         self.dead: dict[str, str] = {}  # installs whose worker never answered: why
 
@@ -213,7 +148,7 @@ class _Submission:
                 continue
             target = site / "mini_torch" / file[len("src/mini_torch/"):]
             student = self.package / file
-            if student.is_file() and not student.is_symlink() and file not in self.syntax:
+            if student.is_file() and file not in self.syntax:
                 shutil.copyfile(student, target)
                 mine.add(file)
             elif target.is_file():
@@ -238,8 +173,8 @@ class _Submission:
                     for p in (site / "mini_torch").rglob("*.py")}
         else:
             site, mine = self._scored_site(folder)
-        prepare_readable(folder)
-        worker = Worker(site, student_examples, folder / "scratch")
+        share_with_jail(folder, self.jail)
+        worker = Worker(site, student_examples, folder / "scratch", jail=self.jail)
         self.workers[key] = (worker, mine)
         return self.workers[key]
 
@@ -277,8 +212,9 @@ def _run_check(run: _Submission, check: Check, key: str, limit: float,
         return "error", f"the code under test ended the worker process: {error}", "", ""
     if not response.get("ok"):
         error = response.get("error") if isinstance(response.get("error"), dict) else {}
-        message, where, details = describe_error(
-            error, site=str(worker.site), examples=str(worker.examples), own_files=mine)
+        site, examples = worker.paths
+        message, where, details = describe_error(error, site=site, examples=examples,
+                                                 own_files=mine)
         return ("timeout" if error.get("type") == "Timeout" else "error"), message, where, details
     try:
         outputs = response.get("outputs")
@@ -310,18 +246,30 @@ def grade_submission(
     options: GradeOptions | None = None,
     *,
     student: str | None = None,
+    jail: Jail | None = None,
 ) -> SubmissionResult:
-    """Grade one submission (a folder or a zip) with the checks of ``kit``; never raises."""
+    """Grade one submission (a folder or a zip) with the checks of ``kit``; never raises.
+
+    ``jail``: the submission's jail (:meth:`JailPlan.for_submission`); by default the best
+    this machine offers (:func:`plan_jails`).
+
+    Raises:
+        InstructorError: only when no jail is given and none is possible (see
+            :func:`instructor.grading.jail.choose_jail`).
+    """
     weights = weights or Weights()
     options = options or GradeOptions()
+    jail = jail or plan_jails(kit, options).for_submission(0)
     submission = Path(submission)
-    result = SubmissionResult(student or student_name(submission), submission, kit.stage)
+    result = SubmissionResult(student or student_name(submission), submission, kit.stage,
+                              isolation=jail.describe(), isolated=jail.isolated)
     start = time.perf_counter()
     tasks = set(kit.tasks)
     scored = {c.name: is_scored(c, tasks) for c in kit.checks}
     result.checks = [
         CheckResult(c.name, c.task, c.file, "not_run", hidden=c.hidden, scored=scored[c.name],
-                    max_points=weights.points(c.name) if scored[c.name] else 0.0)
+                    max_points=weights.points(c.name) if scored[c.name] else 0.0,
+                    guide=kit.guides.get(c.task, ""))
         for c in kit.checks
     ]
     by_name = {c.name: c for c in result.checks}
@@ -330,15 +278,18 @@ def grade_submission(
         expected = oracle.compute(kit.checks, kit.reference_dir)
         if options.work_root is not None:
             options.work_root.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f"grade-{result.student[:40]}-",
-                                     dir=options.work_root))
-        os.chmod(work, 0o711)
+        work = Path(tempfile.mkdtemp(prefix="grade-", dir=options.work_root))
+        if jail.kind == "uid":
+            os.chmod(work, 0o711)  # the jail's uid reaches its own installs, and lists nothing
         try:
-            package = find_package(unpack(submission, work), kit.stage)
-        except InstructorError as error:
+            package = find_package(take_in(submission, work / "submission"), kit.stage)
+        except Refused as error:
+            raise _GradeStop("refused", str(error)) from error
+        except PackageNotFound as error:
             raise _GradeStop("no_package", str(error)) from error
-        except (OSError, zipfile.BadZipFile) as error:
-            raise _GradeStop("no_package", f"cannot read the submission: {error}") from error
+        except OSError as error:
+            raise _GradeStop("no_package", f"cannot read the submission: {error.strerror}"
+                             ) from error
         violations, _ = scan_package(package)
         if violations:
             result.integrity = [v.describe() for v in violations]
@@ -351,8 +302,7 @@ def grade_submission(
                     "import(s): " + "; ".join(result.integrity))
         syntax = syntax_errors(package)
         result.notes += [f"{file}: {message}" for file, message in syntax.items()]
-        result.notes += isolation_notes()
-        run = _Submission(kit, package, work, syntax)
+        run = _Submission(kit, package, work, syntax, jail)
         order = sorted(kit.checks, key=lambda c: not scored[c.name])  # scored first
         deadline = time.monotonic() + options.budget
         timed_out: set[str] = set()
@@ -412,6 +362,12 @@ def unique_names(submissions: Sequence[Path]) -> list[str]:
     return names
 
 
+def plan_jails(kit: Kit, options: GradeOptions) -> JailPlan:
+    """The jail kind of a run: the best this machine offers (see :func:`choose_jail`)."""
+    return choose_jail(unisolated=options.unisolated,
+                       private=(kit.path, *options.private))
+
+
 def grade_batch(
     kit: Kit,
     submissions: Sequence[Path],
@@ -421,18 +377,32 @@ def grade_batch(
     jobs: int = 2,
     progress: Callable[[SubmissionResult], None] | None = None,
 ) -> list[SubmissionResult]:
-    """Grade every submission, ``jobs`` at a time; results in the order of ``submissions``."""
+    """Grade every submission, ``jobs`` at a time; results in the order of ``submissions``.
+
+    Each submission gets a jail of its own; when this returns, every jail is gone (the ``uid``
+    jails' uids are swept once more), so the reports can be written.
+
+    Raises:
+        InstructorError: no jail is possible here and ``options.unisolated`` is not set.
+    """
+    options = options or GradeOptions()
+    plan = plan_jails(kit, options)
     names = unique_names(submissions)
     oracle.compute(kit.checks, kit.reference_dir)  # once, before the submissions share it
 
     def grade(index: int) -> SubmissionResult:
         result = grade_submission(kit, Path(submissions[index]), weights, options,
-                                  student=names[index])
+                                  student=names[index], jail=plan.for_submission(index))
         if progress is not None:
             progress(result)
         return result
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(grade, range(len(submissions))))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            return list(pool.map(grade, range(len(submissions))))
+    finally:
+        if plan.kind == "uid":
+            for index in range(len(submissions)):
+                sweep_uid(plan.for_submission(index).uid)
 
 

@@ -9,17 +9,28 @@ In the output folder of ``grade``::
 
 Nothing a student sees before grades are published states a hidden result: in ``results.json``
 the hidden checks have ``after_published`` visibility and the visible ``output`` gives the public
-subtotal only.
+subtotal only; the feedback names a failed hidden check by its task alone, without its name, its
+inputs or the expected value. Checks are named in words with the guide section that teaches
+them. A run without isolation says so on the first line of every report.
+
+The grader owns what it writes: :func:`write_reports` creates the output folder itself (mode
+0700; an existing path is refused unless it is an empty folder of the grader's own) and every
+file in it with ``O_CREAT | O_EXCL | O_NOFOLLOW``: nothing planted there is followed or
+overwritten.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
+import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from instructor.grading.results import CheckResult, SubmissionResult
+from instructor.repo import InstructorError
 
 #: Gradescope visibility of the public and of the hidden checks.
 VISIBLE, AFTER_PUBLISHED = "visible", "after_published"
@@ -31,6 +42,7 @@ _DETAIL_LINES = 30
 _STATUS_TEXT = {
     "graded": "graded",
     "integrity": "integrity finding (prohibited import)",
+    "refused": "refused (it holds a link, a special file, or too much)",
     "no_package": "no package found",
     "grader_error": "grader error",
 }
@@ -64,23 +76,23 @@ def public_score_line(result: SubmissionResult) -> str:
 # --- the gradebook -----------------------------------------------------------------------------
 
 
-def write_gradebook(results: Sequence[SubmissionResult], path: Path) -> None:
+def gradebook_text(results: Sequence[SubmissionResult]) -> str:
     """One row per student: total, maximum, the public and hidden subtotals, the reported checks
-    (earlier stages' code: passed/run, no points), integrity findings, status."""
+    (earlier stages' code: passed/run, no points), integrity findings, status, isolation."""
     stage = max((r.stage for r in results), default=1)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", "score", "max", f"stage{stage}", "hidden", "reported",
-                         "integrity", "status", "message", "seconds"])
-        for result in results:
-            subtotals = [_number(result.subtotal(g)[0]) for g in (f"stage{stage}", "hidden")]
-            reported = [c for c in result.checks if not c.scored]
-            first_line = result.message.splitlines()[0] if result.message else ""
-            writer.writerow([result.student, _number(result.score), _number(result.max_score),
-                             *subtotals, f"{sum(c.passed for c in reported)}/{len(reported)}",
-                             "; ".join(result.integrity), result.status, first_line,
-                             f"{result.seconds:.1f}"])
+    handle = io.StringIO(newline="")
+    writer = csv.writer(handle)
+    writer.writerow(["student", "score", "max", f"stage{stage}", "hidden", "reported",
+                     "integrity", "status", "message", "seconds", "isolation"])
+    for result in results:
+        subtotals = [_number(result.subtotal(g)[0]) for g in (f"stage{stage}", "hidden")]
+        reported = [c for c in result.checks if not c.scored]
+        first_line = result.message.splitlines()[0] if result.message else ""
+        writer.writerow([result.student, _number(result.score), _number(result.max_score),
+                         *subtotals, f"{sum(c.passed for c in reported)}/{len(reported)}",
+                         "; ".join(result.integrity), result.status, first_line,
+                         f"{result.seconds:.1f}", result.isolation.split(":")[0]])
+    return handle.getvalue()
 
 
 # --- feedback ----------------------------------------------------------------------------------
@@ -89,6 +101,29 @@ def write_gradebook(results: Sequence[SubmissionResult], path: Path) -> None:
 def _rerun_hint(result: SubmissionResult, test: CheckResult) -> str:
     name = test.task.rsplit(".", 1)[-1].split(":")[-1]
     return f'nox -s stage{result.stage} -- --submission PATH -k "{name}"'
+
+
+def task_words(task: str) -> str:
+    """``MSELoss.forward`` for ``mini_torch.nn.loss.MSELoss.forward``; ``train_step in
+    examples/train_sine.py`` for ``examples/train_sine.py:train_step``."""
+    if ":" in task:
+        script, _, function = task.partition(":")
+        return f"{function} in {script}"
+    parts = task.split(".")
+    classes = [i for i, part in enumerate(parts) if part[:1].isupper()]
+    return ".".join(parts[classes[0]:]) if classes else parts[-1]
+
+
+def check_title(check: CheckResult) -> str:
+    """A check in a student's words: what it calls, and in which case.
+
+    ``MSELoss.forward, case "mean"``; a hidden check is named by its task alone.
+    """
+    words = task_words(check.task)
+    if check.hidden:
+        return f"a hidden check of {words}"
+    case = re.search(r"\[(.*)\]$", check.name)
+    return f'{words}, case "{case.group(1)}"' if case else words
 
 
 def headline(message: str) -> str:
@@ -119,13 +154,14 @@ def _indent(text: str, prefix: str = "    ") -> str:
 
 def _failure_lines(result: SubmissionResult, failed: list[CheckResult]) -> list[str]:
     lines = []
-    for number, group in enumerate(_groups_of_failures(failed), start=1):
+    public = [c for c in failed if not c.hidden]
+    for number, group in enumerate(_groups_of_failures(public), start=1):
         first = group[0]
         count = f"{len(group)} check{'s' if len(group) > 1 else ''}"
         lines.append(f"{number}. [{first.outcome}] {count}: {headline(first.message)}")
         if first.where:
             lines.append(f"   at {first.where}")
-        names = [c.name + (" (hidden check)" if c.hidden else "") for c in group]
+        names = [check_title(c) for c in group]
         lines += [f"   - {name}" for name in names[:_NAMES_SHOWN]]
         if len(names) > _NAMES_SHOWN:
             lines.append(f"   - ... and {len(names) - _NAMES_SHOWN} more")
@@ -133,16 +169,26 @@ def _failure_lines(result: SubmissionResult, failed: list[CheckResult]) -> list[
         if detail:
             detail_lines = detail.splitlines()[-_DETAIL_LINES:]
             lines += ["   The first of them in detail:", _indent("\n".join(detail_lines), "   | ")]
-        if not first.hidden:
-            lines.append(f"   Try it with the public tests: {_rerun_hint(result, first)}")
+        if first.guide:
+            lines.append(f"   Read: {first.guide}")
+        lines.append(f"   Try it with the public tests: {_rerun_hint(result, first)}")
         lines.append("")
+    hidden: dict[str, list[CheckResult]] = {}
+    for check in failed:
+        if check.hidden:
+            hidden.setdefault(check.task, []).append(check)
+    for task, group in sorted(hidden.items()):
+        guide = f" (read: {group[0].guide})" if group[0].guide else ""
+        lines += [f"- {len(group)} hidden check(s) of {task_words(task)} did not pass{guide}; "
+                  "hidden checks are explained when grades are published.", ""]
     return lines
 
 
 def feedback_text(result: SubmissionResult) -> str:
     """The feedback of one student: score, then what failed and why, grouped by error."""
-    lines = [f"Mini-Torch stage {result.stage}: feedback for {result.student}", "",
-             score_line(result), ""]
+    lines = [] if result.isolated else [result.isolation, ""]
+    lines += [f"Mini-Torch stage {result.stage}: feedback for {result.student}", "",
+              score_line(result), ""]
     if result.integrity:
         lines += ["Integrity finding: " + "; ".join(result.integrity), ""]
     if result.status != "graded":
@@ -166,13 +212,6 @@ def feedback_text(result: SubmissionResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_feedback(result: SubmissionResult, folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{result.student}.txt"
-    path.write_text(feedback_text(result), encoding="utf-8")
-    return path
-
-
 # --- Gradescope --------------------------------------------------------------------------------
 
 
@@ -194,7 +233,8 @@ def gradescope_results(result: SubmissionResult, execution_time: float | None = 
     reported (earlier stages' code) are listed with ``max_score`` 0. The visible ``output``
     states the public subtotal and the status, never a hidden result.
     """
-    summary = [public_score_line(result)]
+    summary = [] if result.isolated else [result.isolation]
+    summary.append(public_score_line(result))
     if result.status != "graded":
         summary.append(f"{_STATUS_TEXT.get(result.status, result.status)}: {result.message}")
     if result.integrity:
@@ -228,15 +268,78 @@ def gradescope_results(result: SubmissionResult, execution_time: float | None = 
     }
 
 
+_SAFE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+
+
+def write_new_file(path: Path, text: str) -> None:
+    """Create ``path`` (it must not exist: nothing there is followed) and write ``text``."""
+    descriptor = os.open(path, _SAFE_FLAGS, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+
+
+def file_name(student: str) -> str:
+    """A student's name as a file name: letters, digits, ``-``, ``_`` and ``.``, no leading dot."""
+    return re.sub(r"[^\w.-]", "_", student).lstrip(".") or "unnamed"
+
+
+def make_out_folder(out: Path) -> None:
+    """Create the output folder, mode 0700, refusing a path the grader does not own.
+
+    Raises:
+        InstructorError: ``out`` exists and is not an empty folder of the grader's own (a link,
+            a file, somebody else's, or one holding earlier results).
+    """
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        os.mkdir(out, 0o700)
+        return
+    except FileExistsError:
+        pass
+    info = os.lstat(out)
+    owner = not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
+    if not (os.path.isdir(out) and not os.path.islink(out) and owner) or any(out.iterdir()):
+        raise InstructorError(
+            f"--out {out}: it exists and is not an empty folder of this user's; grading "
+            "writes into a new folder of its own: name one that does not exist yet")
+    os.chmod(out, 0o700)
+
+
 def write_gradescope(result: SubmissionResult, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(gradescope_results(result), indent=1) + "\n", encoding="utf-8")
+    """Gradescope's results.json at ``path``; an earlier regular file of the grader's is replaced,
+    anything else there (a link, somebody else's file) is refused."""
+    text = json.dumps(gradescope_results(result), indent=1) + "\n"
+    try:
+        write_new_file(path, text)
+    except FileExistsError:
+        info = os.lstat(path)
+        if os.path.islink(path) or not os.path.isfile(path) or (
+                hasattr(os, "geteuid") and info.st_uid != os.geteuid()):
+            raise InstructorError(f"{path}: exists and is not a file of this user's; refusing "
+                                  "to write through it") from None
+        os.unlink(path)
+        write_new_file(path, text)
     return path
 
 
 def write_reports(results: Sequence[SubmissionResult], out: Path) -> None:
-    """Write the gradebook, the feedback and the Gradescope results of a batch into ``out``."""
-    write_gradebook(results, out / "gradebook.csv")
+    """Write the gradebook, the feedback and the Gradescope results of a batch into ``out``,
+    a folder this creates (see :func:`make_out_folder`).
+
+    Raises:
+        InstructorError: ``out`` cannot be the grader's own new folder.
+    """
+    make_out_folder(out)
+    write_new_file(out / "gradebook.csv", gradebook_text(results))
+    os.mkdir(out / "feedback", 0o700)
+    os.mkdir(out / "results", 0o700)
+    taken: set[str] = set()
     for result in results:
-        write_feedback(result, out / "feedback")
-        write_gradescope(result, out / "results" / result.student / "results.json")
+        name = base = file_name(result.student)
+        while name in taken:
+            name = f"{base}-{len(taken)}"
+        taken.add(name)
+        write_new_file(out / "feedback" / f"{name}.txt", feedback_text(result))
+        os.mkdir(out / "results" / name, 0o700)
+        write_new_file(out / "results" / name / "results.json",
+                       json.dumps(gradescope_results(result), indent=1) + "\n")

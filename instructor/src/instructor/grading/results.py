@@ -10,8 +10,9 @@ from pathlib import Path
 OUTCOME_PASSED = "passed"
 
 #: ``status`` of a submission: ``graded``; ``integrity`` (a prohibited import under the ``zero``
-#: policy); ``no_package``; ``grader_error`` (a problem of the grader itself).
-STATUSES = ("graded", "integrity", "no_package", "grader_error")
+#: policy); ``refused`` (a link, a device or an oversized archive in it); ``no_package``;
+#: ``grader_error`` (a problem of the grader itself).
+STATUSES = ("graded", "integrity", "refused", "no_package", "grader_error")
 
 
 @dataclass
@@ -36,6 +37,7 @@ class CheckResult:
     hidden: bool = False
     scored: bool = True
     seconds: float = 0.0
+    guide: str = ""  # the guide section that teaches the task (docs/stage3.md#...)
 
     @property
     def passed(self) -> bool:
@@ -64,6 +66,8 @@ class SubmissionResult:
     integrity: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    isolation: str = ""  # how student code was shut in (the jail's description)
+    isolated: bool = True
 
     @property
     def score(self) -> float:

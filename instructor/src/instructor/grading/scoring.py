@@ -87,7 +87,7 @@ def load_weights(path: Path | None) -> Weights:
     return Weights(rules)
 
 
-# --- which checks carry points ---------------------------------------------------------------------
+# --- which checks carry points -----------------------------------------------------------------
 
 
 def own_files(root: Path, stage: int) -> list[str]:

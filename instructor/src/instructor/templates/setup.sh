@@ -35,7 +35,8 @@ else
     chmod -R a+rX "$ROOT/venv"
 fi
 
-# The account student code runs as (no home, no shell, no password), and what only root reads.
+# The account student code runs as where no bubblewrap jail is possible (no home, no shell, no
+# password; the grader gives it the uid of its own), and what only root reads.
 if [ "$(id -u)" = "0" ]; then
     if ! id "$STUDENT_USER" >/dev/null 2>&1; then
         useradd --system --no-create-home --shell /usr/sbin/nologin "$STUDENT_USER"

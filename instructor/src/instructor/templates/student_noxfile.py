@@ -58,19 +58,24 @@ def _take_submission(session: nox.Session) -> tuple[Path | None, list[str]]:
     return path, args
 
 
-def _package_folder(session: nox.Session, path: Path) -> Path:
-    """The folder holding pyproject.toml inside ``path`` (a folder, or a zip unpacked first)."""
+def _package_folder(session: nox.Session, path: Path, stage: int) -> Path:
+    """The package inside ``path`` (a folder, or a zip unpacked first), found by the rule the
+    grader uses (``package_rule.py`` beside this file)."""
     if path.suffix == ".zip":
         unpacked = Path(tempfile.mkdtemp(prefix="submission-", dir=session.create_tmp()))
         with zipfile.ZipFile(path) as archive:
             archive.extractall(unpacked)
         path = unpacked
-    if (path / "pyproject.toml").is_file():
-        return path
-    found = sorted(candidate.parent for candidate in path.rglob("pyproject.toml"))
-    if len(found) != 1:
-        session.error(f"{path}: expected one folder with a pyproject.toml, found {len(found)}")
-    return found[0]
+    sys.path.insert(0, str(ROOT))
+    from package_rule import PackageNotFound, find_package
+
+    try:
+        package = find_package(path, stage)
+    except PackageNotFound as error:
+        session.error(f"{path}: {error}")
+    if not (package / "pyproject.toml").is_file():
+        session.error(f"{package}: the package has no pyproject.toml to install it with")
+    return package
 
 
 def _run_stage(session: nox.Session, stage: int) -> None:
@@ -80,7 +85,7 @@ def _run_stage(session: nox.Session, stage: int) -> None:
     if submission is None:
         env["MINI_TORCH_EXPECT_VERSION"] = f"0.{stage}.0"
     else:
-        package = _package_folder(session, submission)
+        package = _package_folder(session, submission, stage)
         session.log(f"testing the package at {package}")
     # The example tests run the scripts in <package>/examples.
     env["MINI_TORCH_SOURCE"] = str(package)
