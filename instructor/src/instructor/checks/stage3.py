@@ -54,12 +54,13 @@ def loss_checks() -> list[Check]:
     found += loss_pair("large-logits", "BCEWithLogitsLoss",
                        np.array([[80.0], [-90.0], [0.5], [-120.0]], dtype=np.float32),
                        np.array([[0.0], [1.0], [1.0], [0.0]], dtype=np.float32))
-    # Given code: a target of the wrong shape is refused before any solution code runs.
+    # A target of the wrong shape is refused: the student's forward reaches the shape check of
+    # mini_torch.functional (stage 1, handed out solved) or makes its own. A stage-3 task.
     wrong = Program()
     criterion = wrong.call("mini_torch.nn.MSELoss")
     raised = wrong.call(criterion.attr("forward"), floats(g, 4, 1), floats(g, 4), catch=True)
     found.append(check("stage3/MSELoss.forward[refuses-(N,)-target]", f"{LOSS}.MSELoss.forward",
-                       LOSS_FILE, wrong, [raised], given=True))
+                       LOSS_FILE, wrong, [raised]))
     return found
 
 

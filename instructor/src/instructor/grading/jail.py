@@ -6,13 +6,16 @@ the machine offers (:func:`choose_jail` probes once, best first):
 
 ``bubblewrap`` (Linux with user namespaces: ``bwrap``, the Debian/Ubuntu package ``bubblewrap``)
     new user, PID, IPC, network, UTS, cgroup and mount namespaces, no capabilities, no further
-    namespaces. The root filesystem holds only the Python runtime and the grading environment's
-    site-packages (read-only; any ``mini_torch`` or ``instructor`` there hidden), the shared
-    libraries, the worker script, the submission's own install (read-only, at ``/jail/site``
-    and ``/jail/examples``) and a private tmpfs ``/tmp``. Nothing of the repository, the
-    reference, the kit, the staff folder or another submission exists inside. The jail dies
-    with its worker: when the PID namespace's first process ends, the kernel kills every
-    process in it.
+    namespaces; when the grader is root, student code also runs as a uid of the submission's
+    own (see :func:`bubblewrap_command`), so the process limit is the jail's alone. The root
+    filesystem holds only the Python runtime and the grading environment's site-packages
+    (read-only; any ``mini_torch`` or ``instructor`` there hidden), the shared libraries, the
+    worker script, the submission's own install (read-only, at ``/jail/site`` and
+    ``/jail/examples``) and a private tmpfs ``/tmp``. Nothing of the repository, the reference,
+    the kit, the staff folder or another submission exists inside. Nothing the jail started
+    outlives its worker: the jail's processes all run as the submission's uid, and every one of
+    them is killed when the worker stops (for a grader that is not root, the PID namespace dies
+    with bwrap).
 ``uid`` (root without user namespaces, as in Gradescope's container)
     ``setpriv`` to a uid of the submission's own (:data:`UID_BASE` + its number in the batch,
     ``MINI_TORCH_GRADER_UID_BASE`` to move the range; Gradescope's ``setup.sh`` starts it at
@@ -66,6 +69,9 @@ FILE_SIZE = 16 * 2**20
 PROCESSES = 64
 OPEN_FILES = 256
 TMP_BYTES = 64 * 2**20
+
+#: The variable that tells a jailed worker its process limit (it sets it itself, inside).
+PROCESSES_VARIABLE = "MINI_TORCH_WORKER_PROCESSES"
 
 #: Seconds a worker may take to start and import numpy before its first answer counts as a hang.
 START_GRACE = 30.0
@@ -127,12 +133,19 @@ class JailPlan:
     def for_submission(self, index: int) -> Jail:
         if self.kind == "uid":
             return Jail("uid", uid_base() + index)
+        if self.kind == "bubblewrap":
+            return Jail("bubblewrap", _root_uid(index))
         return Jail(self.kind)
 
 
 def uid_base() -> int:
     value = os.environ.get(UID_VARIABLE, "")
     return int(value) if value.isdigit() else UID_BASE
+
+
+def _root_uid(index: int) -> int | None:
+    """The submission's own uid when the grader is root (else None: the grader's own)."""
+    return uid_base() + index if hasattr(os, "geteuid") and os.geteuid() == 0 else None
 
 
 # --- what exists inside a bubblewrap jail ------------------------------------------------------
@@ -189,23 +202,60 @@ def runtime_mounts() -> list[str]:
     return args
 
 
-def bubblewrap_command(site: str, examples: str, fd: int) -> list[str]:
-    """The bwrap command line that runs the worker on ``site`` in a fresh jail."""
-    return [
-        shutil.which("bwrap") or "bwrap",
-        "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-net", "--unshare-uts",
-        "--unshare-cgroup", "--uid", str(JAIL_UID), "--gid", str(JAIL_UID),
-        "--hostname", "jail", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-        "--disable-userns",
+def _folders_for(destinations: list[str]) -> list[str]:
+    """bwrap arguments that create the folders above ``destinations``, mode 0755.
+
+    (bwrap makes missing parents 0700, which the unprivileged uid inside could not cross.)
+    """
+    folders = set()
+    for destination in destinations:
+        parent = os.path.dirname(destination.rstrip("/"))
+        while parent not in ("", "/"):
+            folders.add(parent)
+            parent = os.path.dirname(parent)
+    args = []
+    for folder in sorted(folders - {"/tmp"}, key=lambda f: (f.count("/"), f)):
+        args += ["--perms", "0755", "--dir", folder]
+    return args
+
+
+def bubblewrap_command(site: str, examples: str, fd: int, uid: int | None = None) -> list[str]:
+    """The bwrap command line that runs the worker on ``site`` in a fresh jail.
+
+    A grader that is not root runs one bwrap: a new user namespace (``--uid 65534``) and the
+    others. Root runs two: the outer bwrap builds the mounts and every namespace but the user's
+    (real root is needed for that), then ``setpriv`` switches to ``uid`` (the submission's
+    own, so that the kernel counts its processes apart from root's and everyone else's) and the
+    inner bwrap adds the user namespace, drops every capability and forbids further ones.
+    """
+    bwrap = shutil.which("bwrap") or "bwrap"
+    mounts = runtime_mounts()
+    binds = ["--ro-bind", str(WORKER_SCRIPT), JAIL_WORKER,
+             "--ro-bind", site, JAIL_SITE, "--ro-bind", examples, JAIL_EXAMPLES]
+    nested = []
+    if uid is not None:
+        setpriv = shutil.which("setpriv") or "/usr/bin/setpriv"
+        binds += ["--ro-bind", setpriv, setpriv, "--ro-bind", bwrap, bwrap]
+        nested = [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--",
+                  bwrap, "--bind", "/", "/"]
+    destinations = [mounts[i + (1 if arg == "--tmpfs" else 2)] for i, arg in enumerate(mounts)
+                    if arg in ("--ro-bind", "--tmpfs", "--symlink")] + binds[2::3]
+    user = ["--unshare-user", "--uid", str(JAIL_UID), "--gid", str(JAIL_UID),
+            "--disable-userns", "--cap-drop", "ALL", "--die-with-parent"]
+    outer = [
+        bwrap, "--unshare-pid", "--unshare-ipc", "--unshare-net", "--unshare-uts",
+        "--unshare-cgroup", "--hostname", "jail", "--die-with-parent", "--new-session",
+        *(user if uid is None else []),
         # /tmp first: a runtime that lives under /tmp (a virtualenv) is then bound inside it.
-        "--size", str(TMP_BYTES), "--tmpfs", "/tmp",
-        *runtime_mounts(),
-        "--ro-bind", str(WORKER_SCRIPT), JAIL_WORKER,
-        "--ro-bind", site, JAIL_SITE,
-        "--ro-bind", examples, JAIL_EXAMPLES,
-        "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp",
-        "--", sys.executable, "-I", "-B", JAIL_WORKER, JAIL_SITE, JAIL_EXAMPLES, str(fd),
+        "--size", str(TMP_BYTES), "--perms", "1777", "--tmpfs", "/tmp",
+        *_folders_for([d for d in destinations if d.startswith("/")]),
+        *mounts, *binds,
+        "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp", "--",
     ]
+    if nested:
+        nested = [*nested, *user, "--chdir", "/tmp", "--"]
+    return [*outer, *nested, sys.executable, "-I", "-B", JAIL_WORKER, JAIL_SITE, JAIL_EXAMPLES,
+            str(fd)]
 
 
 # --- choosing the jail -------------------------------------------------------------------------
@@ -237,8 +287,9 @@ def _probe_bubblewrap() -> tuple[bool, str]:
         elif shutil.which("bwrap") is None:
             _PROBED["bubblewrap"] = (False, "bwrap is not installed (apt-get install bubblewrap)")
         else:
-            command = bubblewrap_command(str(WORKER_SCRIPT.parent), str(WORKER_SCRIPT.parent), 0)
-            command = [*command[:command.index("--") + 2], "-I", "-c", _PROBE_CODE]
+            folder = str(WORKER_SCRIPT.parent)
+            command = bubblewrap_command(folder, folder, 0, _root_uid(0))
+            command = [*command[:len(command) - 4], "-c", _PROBE_CODE]
             works, why = _run(command)
             _PROBED["bubblewrap"] = (works, "" if works else f"bwrap does not run here: {why}")
     return _PROBED["bubblewrap"]
@@ -315,14 +366,19 @@ def choose_jail(*, unisolated: bool = False, private: Iterable[Path] = ()) -> Ja
 # --- the worker --------------------------------------------------------------------------------
 
 
-def _limits(cpu_seconds: int) -> None:
-    """Run in the child between fork and exec: system calls only, no imports, no locks."""
-    for kind, value in ((resource.RLIMIT_CPU, cpu_seconds),
-                        (resource.RLIMIT_AS, ADDRESS_SPACE),
-                        (resource.RLIMIT_FSIZE, FILE_SIZE),
-                        (resource.RLIMIT_NPROC, PROCESSES),
-                        (resource.RLIMIT_NOFILE, OPEN_FILES),
-                        (resource.RLIMIT_CORE, 0)):
+def _limits(cpu_seconds: int, processes: int | None) -> None:
+    """Run in the child between fork and exec: system calls only, no imports, no locks.
+
+    ``processes`` limits the processes of the uid that runs the command (the ``uid`` jail's);
+    a bubblewrap jail's worker sets that limit itself, inside (a limit set here would count
+    the grader's own processes, or none: root's are exempt).
+    """
+    limits = [(resource.RLIMIT_CPU, cpu_seconds), (resource.RLIMIT_AS, ADDRESS_SPACE),
+              (resource.RLIMIT_FSIZE, FILE_SIZE), (resource.RLIMIT_NOFILE, OPEN_FILES),
+              (resource.RLIMIT_CORE, 0)]
+    if processes is not None:
+        limits.append((resource.RLIMIT_NPROC, processes))
+    for kind, value in limits:
         try:
             resource.setrlimit(kind, (value, value))
         except (ValueError, OSError):
@@ -358,12 +414,12 @@ def _network_isolation() -> bool:
 
 
 def share_with_jail(folder: Path, jail: Jail) -> None:
-    """Let a ``uid`` jail read ``folder`` (and nothing of another submission's).
+    """Let the submission's own uid read ``folder`` (and nothing of another submission's).
 
     The files stay the grader's (root) and become readable to the submission's own group
-    only; for the other jails nothing needs changing.
+    only; a jail without a uid of its own (the grader is not root) needs no change.
     """
-    if jail.kind != "uid":
+    if jail.uid is None:
         return
     for current, _, files in os.walk(folder):
         os.chown(current, 0, jail.uid)
@@ -401,7 +457,7 @@ class Worker:
     def _command(self, fd: int) -> list[str]:
         kind = self.jail.kind if self.jail is not None else "none"
         if kind == "bubblewrap":
-            return bubblewrap_command(str(self.site), str(self.examples), fd)
+            return bubblewrap_command(str(self.site), str(self.examples), fd, self.jail.uid)
         command = [sys.executable, "-I", "-B", str(WORKER_SCRIPT), str(self.site),
                    str(self.examples), str(fd)]
         if kind == "uid":
@@ -412,7 +468,7 @@ class Worker:
 
     def start(self) -> None:
         self.scratch.mkdir(parents=True, exist_ok=True)
-        if self.jail is not None and self.jail.kind == "uid":
+        if self.jail is not None and self.jail.uid is not None:
             os.chown(self.scratch, self.jail.uid, self.jail.uid)
             os.chmod(self.scratch, 0o700)
         home = "/tmp" if self.jail is not None and self.jail.kind == "bubblewrap" \
@@ -422,12 +478,15 @@ class Worker:
         env.update(HOME=home, TMPDIR=home, MPLBACKEND="Agg", MPLCONFIGDIR=home,
                    OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
                    PYTHONHASHSEED="0")
+        if self.jail is not None and self.jail.isolated:
+            env[PROCESSES_VARIABLE] = str(PROCESSES)
         cpu = self.cpu_seconds
+        processes = PROCESSES if self.jail is not None and self.jail.kind == "uid" else None
         try:
             self.process = subprocess.Popen(
                 self._command(write_fd), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL, cwd=self.scratch, env=env, pass_fds=(write_fd,),
-                start_new_session=True, preexec_fn=lambda: _limits(cpu),
+                start_new_session=True, preexec_fn=lambda: _limits(cpu, processes),
             )
         finally:
             os.close(write_fd)
@@ -448,8 +507,8 @@ class Worker:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
-        if self.jail is not None and self.jail.kind == "uid":
-            sweep_uid(self.jail.uid)
+        if self.jail is not None and self.jail.uid is not None:
+            sweep_uid(self.jail.uid)  # what left the worker's session (setsid, double fork)
         if self.process.stdin:
             try:
                 self.process.stdin.close()

@@ -401,8 +401,9 @@ def grade_batch(
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             return list(pool.map(grade, range(len(submissions))))
     finally:
-        if plan.kind == "uid":
-            for index in range(len(submissions)):
-                sweep_uid(plan.for_submission(index).uid)
+        for index in range(len(submissions)):
+            uid = plan.for_submission(index).uid
+            if uid is not None:
+                sweep_uid(uid)
 
 

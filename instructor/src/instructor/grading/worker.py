@@ -218,8 +218,18 @@ def _on_alarm(signum, frame) -> None:
     raise CheckTimeout("the check ran past its time limit")
 
 
+def _limit_processes() -> None:
+    """The jail's process limit, set here before any student code runs (see the jail)."""
+    import resource
+
+    value = os.environ.get("MINI_TORCH_WORKER_PROCESSES", "")
+    if value.isdigit():
+        resource.setrlimit(resource.RLIMIT_NPROC, (int(value), int(value)))
+
+
 def main(argv: list[str]) -> int:
     site, examples, fd = argv[0], argv[1], int(argv[2])
+    _limit_processes()
     sys.path.insert(0, site)
     sys.path.append(examples)  # a script may import its sibling (from train_spirals import ...)
     out = os.fdopen(fd, "w", encoding="utf-8", closefd=True)
