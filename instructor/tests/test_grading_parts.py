@@ -1,5 +1,5 @@
 """The parts of grading, on small inputs: weights, the import scan, finding the package, the wire
-format, the worker and its sandbox, verdicts, scoring rules, messages and the reports."""
+format, the worker, verdicts, scoring rules, messages and the reports."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ Run them as ``mini-torch-instructor <command>`` or ``python -m instructor <comma
 - ``carry``: copy a file (or every file) of a stage into the later stages (:mod:`instructor.carry`).
 - ``release``: the student release of a stage, its new solutions replaced by stubs
   (:mod:`instructor.release`, :mod:`instructor.solutions`).
-- ``grade``: grade submissions with trusted checks (student code runs in a sandboxed worker, the
+- ``grade``: grade submissions with trusted checks (student code runs in a jail per submission, the
   verdicts are computed outside it) into a gradebook, feedback and Gradescope results
   (:mod:`instructor.grading` lists the parts).
 - ``autograder``: a Gradescope autograder zip that grades the same way

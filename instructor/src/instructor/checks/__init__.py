@@ -2,7 +2,7 @@
 
 A :class:`Check` is a short program of calls (:class:`Program`) plus the names of the results
 the worker sends back. The trusted grader runs the same program on the reference stage (the
-oracle, at grading time) and on the submission (in the sandbox), and compares:
+oracle, at grading time) and on the submission (in its jail), and compares:
 
 every output equals the reference's within ``rtol``/``atol`` (shapes equal, float32 kept where
 the reference keeps it): values, forward passes, backward passes (the gradient checks compare

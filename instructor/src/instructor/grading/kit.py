@@ -1,6 +1,6 @@
 """The grading kit: the grader's own copy of everything a grading run needs, prepared once.
 
-A kit is a folder (only the grader reads it; on Gradescope the sandboxed student code cannot)::
+A kit is a folder (only the grader reads it; no jail holds it)::
 
     KIT/kit.json        the stage, its own tasks and files, the names of the checks
     KIT/checks.json     every check: the calls, their inputs, the tolerances (hidden ones too)

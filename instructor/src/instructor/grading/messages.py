@@ -1,7 +1,7 @@
 """Messages for students: worker errors rewritten to point at the student's own lines.
 
 The worker reports an exception as its type, message and frames ``[file, line, function,
-text]`` with the sandbox's paths. :func:`describe_error` turns them into ``where`` (the innermost
+text]`` with the jail's paths. :func:`describe_error` turns them into ``where`` (the innermost
 frame in a file the student wrote, as ``src/mini_torch/nn/loss.py:95 in forward``) and a short
 traceback of the frames in the package and the examples (numpy's and the worker's own frames are
 left out).

@@ -1,7 +1,7 @@
-"""The grading worker: runs in the sandbox, evaluates the calls the trusted grader asks for.
+"""The grading worker: runs in the jail, evaluates the calls the trusted grader asks for.
 
 This file is the only grading code that shares a process with student code. It imports nothing
-from the instructor package (the sandbox may not be able to read it) and decides nothing: it runs
+from the instructor package (the jail does not hold it) and decides nothing: it runs
 the steps of a request and sends back what they returned, as plain arrays. The trusted process
 holds the reference results and the tolerances and computes every verdict.
 
