@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
 import sys
 import time
 import zipfile
@@ -36,6 +35,8 @@ from instructor.grading.messages import clean_text, describe_error
 from instructor.grading.reports import make_out_folder, write_gradescope, write_reports
 from instructor.grading.results import SubmissionResult
 from instructor.repo import InstructorError
+
+from .test_grading_real import processes_with
 
 
 def package(folder: Path) -> Path:
@@ -234,7 +235,7 @@ def spy():
                        "usr": look("/usr"), "usr_bin": look("/usr/bin"), "uid": os.getuid(),
                        "pids": [p for p in look("/proc") if p.isdigit()],
                        "write_site": tried(os.path.join(os.path.dirname(__file__), "x.py")),
-                       "write_tmp": tried("/tmp/x"), "cwd": os.getcwd()})
+                       "write_tmp": tried("/tmp/mini-torch-spy.txt"), "cwd": os.getcwd()})
 '''
 
 
@@ -299,12 +300,10 @@ def test_nothing_a_jail_started_survives_its_worker(tmp_path):
     response = worker.request([{"call": "mini_torch.daemon.start", "as": "v"}], ["v"], 30)
     assert response["ok"], response
     time.sleep(0.5)
-    listing = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    assert marker in listing  # it did start, and outlived its call
+    assert processes_with(marker)  # it did start, and outlived its call
     worker.stop()
     time.sleep(0.5)
-    listing = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    assert marker not in listing
+    assert processes_with(marker) == []
 
 
 @requires_bubblewrap
