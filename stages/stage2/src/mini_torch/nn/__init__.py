@@ -1,7 +1,7 @@
 """Layers and models: ``import mini_torch.nn as nn``."""
 
 from mini_torch.nn.activation import GELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
-from mini_torch.nn.container import Sequential
+from mini_torch.nn.container import ModuleList, Sequential
 from mini_torch.nn.flatten import Flatten
 from mini_torch.nn.linear import Linear
 from mini_torch.nn.module import Module
@@ -14,6 +14,7 @@ __all__ = [
     "LeakyReLU",
     "Linear",
     "Module",
+    "ModuleList",
     "ReLU",
     "Sequential",
     "Sigmoid",

@@ -1,7 +1,7 @@
 """Layers, models and losses: ``import mini_torch.nn as nn``."""
 
 from mini_torch.nn.activation import GELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
-from mini_torch.nn.container import Sequential
+from mini_torch.nn.container import ModuleList, Sequential
 from mini_torch.nn.flatten import Flatten
 from mini_torch.nn.linear import Linear
 from mini_torch.nn.loss import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
@@ -19,6 +19,7 @@ __all__ = [
     "Loss",
     "MSELoss",
     "Module",
+    "ModuleList",
     "ReLU",
     "Sequential",
     "Sigmoid",

@@ -2,7 +2,7 @@
 
 from mini_torch.nn.activation import GELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from mini_torch.nn.attention import MultiHeadSelfAttention
-from mini_torch.nn.container import Sequential
+from mini_torch.nn.container import ModuleList, Sequential
 from mini_torch.nn.dropout import Dropout
 from mini_torch.nn.embedding import Embedding
 from mini_torch.nn.flatten import Flatten
@@ -27,6 +27,7 @@ __all__ = [
     "Loss",
     "MSELoss",
     "Module",
+    "ModuleList",
     "MultiHeadSelfAttention",
     "PerPosition",
     "ReLU",
