@@ -11,6 +11,7 @@ from mini_torch.init import default_dtype, get_default_dtype, manual_seed, set_d
 from mini_torch.nn import (
     GELU,
     Activation,
+    BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     Flatten,
@@ -38,6 +39,7 @@ __all__ = [
     "Activation",
     "Adam",
     "AdamW",
+    "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "Flatten",

@@ -14,6 +14,7 @@ from mini_torch.init import default_dtype, get_default_dtype, manual_seed, set_d
 from mini_torch.nn import (
     GELU,
     Activation,
+    BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     Flatten,
@@ -44,6 +45,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "ArrayDataset",
+    "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "DataLoader",

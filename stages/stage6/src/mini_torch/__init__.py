@@ -15,6 +15,7 @@ from mini_torch.init import default_dtype, get_default_dtype, manual_seed, set_d
 from mini_torch.nn import (
     GELU,
     Activation,
+    BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     Dropout,
@@ -51,6 +52,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "ArrayDataset",
+    "BCELoss",
     "BCEWithLogitsLoss",
     "CharDataset",
     "CharVocab",

@@ -4,12 +4,13 @@ from mini_torch.nn.activation import GELU, Activation, Identity, LeakyReLU, ReLU
 from mini_torch.nn.container import ModuleList, Sequential
 from mini_torch.nn.flatten import Flatten
 from mini_torch.nn.linear import Linear
-from mini_torch.nn.loss import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
+from mini_torch.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from mini_torch.nn.module import Module
 
 __all__ = [
     "GELU",
     "Activation",
+    "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "Flatten",

@@ -7,7 +7,7 @@ from mini_torch.nn.dropout import Dropout
 from mini_torch.nn.embedding import Embedding
 from mini_torch.nn.flatten import Flatten
 from mini_torch.nn.linear import Linear
-from mini_torch.nn.loss import BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
+from mini_torch.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from mini_torch.nn.module import Module
 from mini_torch.nn.normalization import LayerNorm
 from mini_torch.nn.transformer import PerPosition, TransformerBlock
@@ -15,6 +15,7 @@ from mini_torch.nn.transformer import PerPosition, TransformerBlock
 __all__ = [
     "GELU",
     "Activation",
+    "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "Dropout",
