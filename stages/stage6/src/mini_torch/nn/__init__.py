@@ -1,7 +1,9 @@
 """Layers, models and losses: ``import mini_torch.nn as nn``."""
 
 from mini_torch.nn.activation import GELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from mini_torch.nn import utils
 from mini_torch.nn.attention import MultiHeadSelfAttention
+from mini_torch.nn.batchnorm import BatchNorm1d
 from mini_torch.nn.container import ModuleList, Sequential
 from mini_torch.nn.dropout import Dropout
 from mini_torch.nn.embedding import Embedding
@@ -10,12 +12,13 @@ from mini_torch.nn.linear import Linear
 from mini_torch.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from mini_torch.nn.module import Module
 from mini_torch.nn.normalization import LayerNorm
-from mini_torch.nn.transformer import PerPosition, TransformerBlock
+from mini_torch.nn.transformer import TransformerBlock
 
 __all__ = [
     "GELU",
     "Activation",
     "BCELoss",
+    "BatchNorm1d",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "Dropout",
@@ -30,10 +33,10 @@ __all__ = [
     "Module",
     "ModuleList",
     "MultiHeadSelfAttention",
-    "PerPosition",
     "ReLU",
     "Sequential",
     "Sigmoid",
     "Tanh",
     "TransformerBlock",
+    "utils",
 ]
