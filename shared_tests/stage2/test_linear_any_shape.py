@@ -96,3 +96,13 @@ def test_linear_backward_with_a_gradient_of_another_forward_is_a_runtime_error(r
     layer(rng.standard_normal((5, 3)).astype(np.float32))   # fake batch overwrites the cache
     with pytest.raises(RuntimeError, match="right after each forward"):
         layer.backward(np.ones((8, 1), np.float32))
+
+
+def test_linear_weight_and_bias_are_views_in_pytorchs_layout():
+    layer = Linear(3, 4)
+    assert layer.weight.shape == (4, 3) and layer.bias.shape == (4,)
+    layer.weight[...] = 1.0
+    layer.bias[...] = 2.0
+    np.testing.assert_array_equal(layer.W, np.ones((3, 4)))
+    np.testing.assert_array_equal(layer.b, np.full((1, 4), 2.0))
+    assert Linear(3, 4, bias=False).bias is None

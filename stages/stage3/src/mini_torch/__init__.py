@@ -2,7 +2,8 @@
 
 Stages 1-2 (:mod:`mini_torch.functional`, :mod:`mini_torch.init`, :mod:`mini_torch.datasets`,
 :mod:`mini_torch.viz`, :mod:`mini_torch.testing`, the modules of :mod:`mini_torch.nn`) plus the
-losses ``Loss``, ``MSELoss``, ``CrossEntropyLoss``, ``BCELoss`` and ``BCEWithLogitsLoss`` in ``mini_torch.nn``.
+losses ``Loss``, ``MSELoss``, ``CrossEntropyLoss``, ``BCELoss`` and ``BCEWithLogitsLoss`` in
+``mini_torch.nn``.
 """
 
 from mini_torch import datasets, functional, init, nn, testing

@@ -90,7 +90,7 @@ def xavier_uniform(fan_in: int, fan_out: int, *, gain: float = 1.0,
     return weights.astype(dtype or get_default_dtype(), copy=False)
 
 
-# ------------------------------------------------------------ in-place initialisers, as torch.nn.init
+# ---------------------------------------------------------- in-place initialisers, as torch.nn.init
 #
 # PyTorch's names and arguments: each fills ``tensor`` in place from the global generator and
 # returns it. The fans follow this framework's layout, which is the transpose of PyTorch's: a

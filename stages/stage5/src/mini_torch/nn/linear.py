@@ -40,6 +40,10 @@ class Linear(Module):
         dW, db: their gradients, ``None`` until the first backward.
         x: the cached input of the last forward, ``None`` until then.
         in_features, out_features: the sizes (also readable as ``input_dim``, ``output_dim``).
+        weight, bias: read-only views of ``W`` and ``b`` in PyTorch's layout, ``weight``
+            ``(out_features, in_features)`` (``W.T``) and ``bias`` ``(out_features,)`` (or
+            ``None``): ``init.normal_(layer.weight, std=0.02)`` fills ``W`` in place, as
+            PyTorch code expects. ``state_dict()`` names the arrays ``W`` and ``b``.
 
     Shape:
         - Input: ``(N, *, in_features)``, e.g. ``(N, in_features)`` or ``(N, T, in_features)``
@@ -107,6 +111,16 @@ class Linear(Module):
             )
         check_same_dtype(x, self.W, "x", "W", "Linear.forward")
         return x
+
+    @property
+    def weight(self) -> np.ndarray:
+        """``W.T``: the same memory in PyTorch's ``(out_features, in_features)`` layout."""
+        return self.W.T
+
+    @property
+    def bias(self) -> np.ndarray | None:
+        """``b[0]``: the same memory in PyTorch's ``(out_features,)`` layout, or ``None``."""
+        return None if self.b is None else self.b[0]
 
     def parameters(self) -> list[np.ndarray]:
         return [self.W] if self.b is None else [self.W, self.b]

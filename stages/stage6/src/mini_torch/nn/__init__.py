@@ -1,7 +1,8 @@
 """Layers, models and losses: ``import mini_torch.nn as nn``."""
 
-from mini_torch.nn.activation import GELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from mini_torch import init  # torch.nn.init's functions as mini_torch.nn.init too
 from mini_torch.nn import utils
+from mini_torch.nn.activation import GELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from mini_torch.nn.attention import MultiHeadSelfAttention
 from mini_torch.nn.batchnorm import BatchNorm1d
 from mini_torch.nn.container import ModuleList, Sequential
@@ -18,8 +19,8 @@ __all__ = [
     "GELU",
     "Activation",
     "BCELoss",
-    "BatchNorm1d",
     "BCEWithLogitsLoss",
+    "BatchNorm1d",
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
@@ -38,5 +39,6 @@ __all__ = [
     "Sigmoid",
     "Tanh",
     "TransformerBlock",
+    "init",
     "utils",
 ]
