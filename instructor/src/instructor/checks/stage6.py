@@ -262,8 +262,9 @@ def batch_norm_checks(g: np.random.Generator) -> list[Check]:
     task = "mini_torch.nn.batchnorm.BatchNorm1d"
     found = []
     for dtype in DTYPES:
-        arrays = dict(zip(("gamma", "beta"), cast(dtype, 1.0 + floats(g, 4, scale=0.3),
-                                                  floats(g, 4, scale=0.3))))
+        arrays = dict(zip(("gamma", "beta", "running_mean", "running_var"), cast(
+            dtype, 1.0 + floats(g, 4, scale=0.3), floats(g, 4, scale=0.3), np.zeros(4),
+            np.ones(4))))
         found += module_checks(f"train-{dtype}", "BatchNorm1d", file,
                                (2.0 * floats(g, 6, 4) + 1.0).astype(dtype),
                                floats(g, 6, 4).astype(dtype), args=(4,), arrays=arrays,
