@@ -106,3 +106,26 @@ def test_linear_weight_and_bias_are_views_in_pytorchs_layout():
     np.testing.assert_array_equal(layer.W, np.ones((3, 4)))
     np.testing.assert_array_equal(layer.b, np.full((1, 4), 2.0))
     assert Linear(3, 4, bias=False).bias is None
+
+
+def test_a_second_backward_after_two_forwards_is_refused_and_names_the_fix(rng):
+    """Forward real, forward fake, backward, backward: the first backward used the fake batch."""
+    layer = Linear(3, 1)
+    real, fake = (rng.standard_normal((4, 3)).astype(np.float32) for _ in range(2))
+    layer(real)
+    layer(fake)
+    layer.backward(np.ones((4, 1), np.float32))      # allowed: it differentiates the last forward
+    dW = layer.dW.copy()
+    with pytest.raises(RuntimeError, match="right after its own forward"):
+        layer.backward(np.ones((4, 1), np.float32))
+    np.testing.assert_array_equal(layer.dW, dW)       # refused before adding anything
+
+
+def test_one_backward_per_forward_and_repeated_backwards_stay_allowed(rng):
+    layer = Linear(3, 1)
+    x, grad = rng.standard_normal((4, 3)).astype(np.float32), np.ones((4, 1), np.float32)
+    for _ in range(2):
+        layer(x)
+        layer.backward(grad)
+    layer.backward(grad)                              # forward, backward, backward: accumulates
+    np.testing.assert_allclose(layer.dW, 3 * x.T @ grad, rtol=1e-5)

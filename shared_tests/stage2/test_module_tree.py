@@ -146,3 +146,13 @@ def test_zero_grad_default_still_zeros_in_place(rng):
     dW = layer.dW
     layer.zero_grad()
     assert layer.dW is dW and not dW.any()
+
+
+def test_one_layer_used_twice_in_a_model_is_refused_at_its_second_backward(rng):
+    """A module keeps one forward's input: reusing it inside one model would give the first
+    use the second use's gradients, silently; the second backward through it says so."""
+    shared = Linear(3, 3)
+    model = Sequential(shared, ReLU(), shared)
+    model(rng.standard_normal((2, 3)).astype(np.float32))
+    with pytest.raises(RuntimeError, match="second backward after 2 forwards"):
+        model.backward(np.ones((2, 3), np.float32))

@@ -43,9 +43,10 @@ class Module(ABC):
     :meth:`_cached` raises a clear error when ``backward`` finds one missing. A module keeps
     only its *last* forward's arrays: calling it twice (a GAN discriminator on the real batch,
     then on the fake one) and then running the backward of the first call differentiates the
-    second. When the batches differ in shape, the backward's check of ``grad_output`` raises a
-    ``RuntimeError`` (also a ``ValueError``) that says so; call each backward right after its
-    forward.
+    second. Two checks catch it: when the batches differ in shape, the backward's check of
+    ``grad_output`` raises a ``RuntimeError`` (also a ``ValueError``) that says so; and after two
+    forwards, a second backward (the one meant for the other forward) raises a ``RuntimeError``.
+    Both name the fix: call each backward right after its own forward.
 
     Examples:
         >>> class Double(Module):
@@ -74,6 +75,8 @@ class Module(ABC):
                 self.__dict__["_cached_without_grad"] = without_grad
                 if without_grad:
                     value = None  # no_grad: keep nothing for backward
+                elif name == self._cached_names[0]:  # assigned once per forward: count them
+                    self.__dict__["_forwards"] = self.__dict__.get("_forwards", 0) + 1
         object.__setattr__(self, name, value)
 
     def add_module(self, name: str, module: Module) -> None:
@@ -108,7 +111,32 @@ class Module(ABC):
                     f"train."
                 )
             raise RuntimeError(f"{self!r}: backward called before forward; run forward first.")
+        if name == self._cached_names[0]:  # read once at the top of every backward
+            self._check_one_forward_per_backward()
         return value
+
+    def _check_one_forward_per_backward(self) -> None:
+        """Refuse the second backward of two forwards (the double forward of a GAN).
+
+        Forward, forward, backward is allowed (the backward uses the last forward, as the earlier
+        stages' tests fix), and so is forward, backward, backward (the gradients add up). But
+        after two forwards the first backward already differentiated the *second* forward, so a
+        second backward with no forward of its own means the caller meant one backward per
+        forward: it is refused before it adds anything.
+        """
+        forwards = self.__dict__.get("_forwards", 0)
+        if forwards == 0 and self.__dict__.get("_forwards_before_backward", 0) > 1:
+            raise RuntimeError(
+                f"{self!r}: a second backward after {self._forwards_before_backward} forwards. "
+                f"A module keeps only its LAST forward's input, so the previous backward already "
+                f"used the last batch (for a GAN discriminator called on the real batch, then on "
+                f"the fake one, the real batch's gradients were computed on the fake one). Call "
+                f"each backward right after its own forward, or run both batches through one "
+                f"forward, concatenated."
+            )
+        if forwards:
+            self.__dict__["_forwards_before_backward"] = forwards
+        self.__dict__["_forwards"] = 0
 
     def _cached_input(self) -> np.ndarray:
         """``self.x``, the input the last forward cached (``Linear``, the activations)."""
