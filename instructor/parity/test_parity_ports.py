@@ -2,8 +2,8 @@
 
 ``Linear`` on ``(N, T, in)`` with and without a bias, ``BatchNorm1d`` (training: output,
 gradients and running statistics over two steps; evaluation), ``BCELoss``,
-``CrossEntropyLoss(ignore_index=...)``, ``clip_grad_norm_`` and ``TransformerBlock`` with a ReLU
-MLP. The errors are recorded in the table printed at the end of ``nox -s parity``.
+``CrossEntropyLoss(ignore_index=...)``, ``clip_grad_norm_``, ``TransformerBlock`` with a ReLU
+MLP, and attention-weight dropout under PyTorch's mask. The errors are recorded in the table printed at the end of ``nox -s parity``.
 """
 
 from __future__ import annotations
@@ -202,3 +202,36 @@ def test_transformer_block_with_relu_matches_torch(record, rng):
     _check(record, "TransformerBlock activation=relu", [
         ("forward", y, out.detach()), ("grad x", grad_x, x_t.grad),
         ("grad mlp.0.W", ours.mlp[0].dW.T, theirs.linear1.weight.grad)])
+
+
+def test_attention_dropout_with_torchs_mask_imposed_matches_torch(record, rng, monkeypatch):
+    """PyTorch drops attention weights inside ``MultiheadAttention`` (the ``need_weights`` path
+    draws one ``dropout`` of the ``(N * H, T, T)`` weights); reseeding and drawing the same
+    dropout of ones recovers its mask, which is imposed on ours."""
+    import mini_torch.nn.attention as attention
+    from mini_torch.nn import MultiHeadSelfAttention
+
+    from .test_parity import _torch_attention
+
+    p, (batch, length, dim, heads) = 0.3, (2, 5, 8, 2)
+    ours = MultiHeadSelfAttention(dim, heads, causal=True, dropout=p)
+    _randomise(ours, rng)
+    theirs = _torch_attention(ours)
+    theirs.dropout = p
+    theirs.train()
+    x, grad_output = rng.normal(size=(batch, length, dim)), rng.normal(size=(batch, length, dim))
+    x_t = _t(x, grad=True)
+    torch.manual_seed(7)
+    out = theirs(x_t, x_t, x_t, need_weights=True, attn_mask=_causal_mask(length))[0]
+    (out * _t(grad_output)).sum().backward()
+    torch.manual_seed(7)
+    mask = torch.nn.functional.dropout(torch.ones(batch * heads, length, length,
+                                                  dtype=torch.float64), p)
+    mask = mask.numpy().reshape(batch, heads, length, length)
+    monkeypatch.setattr(attention, "dropout_mask", lambda shape, p, generator, dtype: mask)
+    y = ours(x)
+    grad_x = ours.backward(grad_output)
+    _check(record, "MultiHeadSelfAttention dropout=0.3 (torch's mask)", [
+        ("forward", y, out.detach()), ("grad x", grad_x, x_t.grad),
+        ("grad W_qkv", ours.dW_qkv.T, theirs.in_proj_weight.grad),
+        ("grad W_out", ours.dW_out.T, theirs.out_proj.weight.grad)])
