@@ -1,9 +1,10 @@
-"""Parity with PyTorch of what the GPT and GAN ports need (issue 20), in float64.
+"""Parity with PyTorch of what the GPT and GAN ports of docs/pytorch.md need, in float64.
 
 ``Linear`` on ``(N, T, in)`` with and without a bias, ``BatchNorm1d`` (training: output,
 gradients and running statistics over two steps; evaluation), ``BCELoss``,
 ``CrossEntropyLoss(ignore_index=...)``, ``clip_grad_norm_``, ``TransformerBlock`` with a ReLU
-MLP, and attention-weight dropout under PyTorch's mask. The errors are recorded in the table printed at the end of ``nox -s parity``.
+MLP, and attention-weight dropout under PyTorch's mask. The errors are recorded in the table
+printed at the end of ``nox -s parity``.
 """
 
 from __future__ import annotations
