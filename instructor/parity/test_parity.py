@@ -1,10 +1,10 @@
 """Stage 6's layers against their PyTorch twins, forward and backward, in float64.
 
-Each test copies mini_torch's parameters into the PyTorch module with the mapping of DESIGN §3
-(mini_torch keeps ``W`` as ``(in, out)`` for ``x @ W``; PyTorch keeps ``weight`` as
-``(out, in)``), runs both on the same input, back-propagates the same random ``grad_output`` (in
-PyTorch as ``(y * G).sum().backward()``) and compares the output, the input gradient and every
-parameter gradient.
+Each test copies mini_torch's parameters into the PyTorch module with the mapping of
+docs/stage6.md (attention in PyTorch) (mini_torch keeps ``W`` as ``(in, out)`` for ``x @ W``;
+PyTorch keeps ``weight`` as ``(out, in)``), runs both on the same input, back-propagates the same
+random ``grad_output`` (in PyTorch as ``(y * G).sum().backward()``) and compares the output, the
+input gradient and every parameter gradient.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ def _copy(parameter: torch.nn.Parameter, value: np.ndarray) -> None:
 
 
 def _causal_mask(length: int) -> torch.Tensor:
-    """-inf above the diagonal, 0 elsewhere: the float ``attn_mask`` of DESIGN §3."""
+    """-inf above the diagonal, 0 elsewhere: the float ``attn_mask`` of
+    docs/stage6.md#attention-in-pytorch."""
     return torch.triu(torch.full((length, length), float("-inf"), dtype=torch.float64), 1)
 
 

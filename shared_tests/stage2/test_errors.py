@@ -1,8 +1,8 @@
 """The mistakes students make most often with modules fail early with a message that helps.
 
-DESIGN.md §4: an error names the object, the expected and the actual value or shape, and the likely
-fix. Only the parts of the message that carry information are checked (the numbers, the key, the
-position), never its exact wording.
+docs/architecture.md#3-adding-to-a-stage: an error names the object, the expected and the actual
+value or shape, and the likely fix. Only the parts of the message that carry information are
+checked (the numbers, the key, the position), never its exact wording.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """``Module``: the abstract base class, its defaults, ``__call__``, ``zero_grad`` and train / eval.
 
-The contract (DESIGN.md, stage 2): ``forward`` and ``backward`` are abstract, so ``Module`` and a
-subclass missing either cannot be instantiated; ``parameters()`` / ``grads()`` / ``children()``
-default to ``[]``; ``model(x)`` is ``model.forward(x)``; ``zero_grad()`` zeros every existing
-gradient in place and leaves ``None`` alone; ``train()`` / ``eval()`` set ``.training`` on the whole
-tree and return the module.
+The contract (docs/architecture.md#5-the-module-tree-rules, docs/stage2.md#2-the-module-contract):
+``forward`` and ``backward`` are abstract, so ``Module`` and a subclass missing either cannot be
+instantiated; ``parameters()`` / ``grads()`` / ``children()`` default to ``[]``; ``model(x)`` is
+``model.forward(x)``; ``zero_grad()`` zeros every existing gradient in place and leaves ``None``
+alone; ``train()`` / ``eval()`` set ``.training`` on the whole tree and return the module.
 """
 
 from __future__ import annotations

@@ -203,10 +203,15 @@ def test_optimizer_built_before_the_first_backward_sees_the_new_gradients(rng):
 
 
 def test_a_parameter_shared_by_two_modules_is_updated_once_per_step(rng):
-    """The same layer twice in a Sequential lists W twice; the update must not apply twice."""
+    """The same layer twice in a Sequential lists W twice; the update must not apply twice.
+
+    The gradient comes from one forward and backward of the layer itself: a backward through
+    both uses of one module would differentiate its second forward twice, which Module refuses
+    (docs/stage2.md#the-module-tree)."""
     shared = Linear(3, 3)
     model = Sequential(shared, ReLU(), shared)
-    backward_once(model, rng)
+    shared(rng.standard_normal((6, 3)).astype(np.float32))
+    shared.backward(rng.standard_normal((6, 3)).astype(np.float32))
     W0, dW = shared.W.copy(), shared.dW.copy()
     SGD(model, lr=0.1).step()
     np.testing.assert_allclose(shared.W, W0 - 0.1 * dW, rtol=1e-6)

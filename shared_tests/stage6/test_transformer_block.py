@@ -1,8 +1,8 @@
 """``TransformerBlock(D, H, mlp_ratio=4, dropout=0.0)``: pre-norm, causal.
 
 ``h = x + drop1(attn(ln1(x)))``, ``y = h + drop2(mlp(ln2(h)))``, with ``mlp`` a
-``Linear(D, mlp_ratio * D)``, ``GELU``, ``Linear(mlp_ratio * D, D)`` applied per position
-(``PerPosition``). The block is a composite: its parameters are its children's.
+``Sequential(Linear(D, mlp_ratio * D), GELU(), Linear(mlp_ratio * D, D))`` (``Linear`` acts on
+the last axis, so on every position). The block is a composite: its parameters are its children's.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import mini_torch
-from mini_torch.nn import GELU, Linear, PerPosition, Sequential, TransformerBlock
+from mini_torch.nn import GELU, ReLU, Sequential, TransformerBlock
 from mini_torch.testing import gradcheck
 
 SEE = "see docs/stage6.md#transformerblock"
@@ -119,18 +119,39 @@ def test_transformer_block_state_dict_round_trips(rng):
     np.testing.assert_array_equal(target(x), source(x))
 
 
-# -------------------------------------------------------------------------------- PerPosition
+# ------------------------------------------------------------- activation= and the plain MLP
 
-def test_per_position_applies_its_modules_to_every_position(rng):
-    mlp = PerPosition(Linear(4, 6), GELU(), Linear(6, 3))
-    x = rng.normal(size=(2, 5, 4)).astype(np.float32)
-    rows = Sequential(*mlp.modules)
-    y = mlp(x)
-    assert y.shape == (2, 5, 3)
-    for n in range(2):
-        np.testing.assert_allclose(y[n], rows(x[n]), rtol=1e-6, atol=1e-7)
+def test_transformer_block_mlp_is_a_plain_sequential_of_linears(rng):
+    """Linear acts on the last axis, so the MLP needs no per-position wrapper."""
+    block = TransformerBlock(4, 2, mlp_ratio=2)
+    assert type(block.mlp) is Sequential
+    x = rng.normal(size=(2, 3, 4)).astype(np.float32)
+    y = block.mlp(x)
+    first, act, second = block.mlp.modules
+    rows = x.reshape(-1, 4)
+    expected = second(act(first(rows)))
+    np.testing.assert_allclose(y.reshape(-1, 4), expected, rtol=1e-6, atol=1e-6)
 
 
-def test_per_position_gradients_match_central_differences(float64, rng):
-    mlp = PerPosition(Linear(3, 5), GELU(), Linear(5, 2))
-    assert gradcheck(mlp, rng.normal(size=(2, 4, 3)), name="PerPosition")
+@pytest.mark.parametrize("activation, kind", [("gelu", GELU), ("relu", ReLU)])
+def test_transformer_block_activation_by_name(activation, kind):
+    assert type(TransformerBlock(8, 2, activation=activation).mlp[1]) is kind
+
+
+def test_transformer_block_takes_an_activation_module():
+    act = GELU(approximate="tanh")
+    assert TransformerBlock(8, 2, activation=act).mlp[1] is act
+
+
+def test_transformer_block_refuses_an_unknown_activation():
+    with pytest.raises(ValueError, match="'gelu', 'relu'"):
+        TransformerBlock(8, 2, activation="swish")
+
+
+def test_transformer_block_with_relu_gradients_match_central_differences(float64, rng):
+    block = TransformerBlock(4, 2, mlp_ratio=2, activation="relu")
+    assert gradcheck(block, rng.normal(size=(2, 3, 4)), name="TransformerBlock(relu)")
+
+
+def test_transformer_block_passes_its_dropout_to_the_attention_weights():
+    assert TransformerBlock(8, 2, dropout=0.25).attn.dropout == 0.25

@@ -90,7 +90,7 @@ class CharTransformer(nn.Module):
         self.blocks = nn.Sequential(*[nn.TransformerBlock(width, num_heads)
                                       for _ in range(num_layers)])
         self.ln = nn.LayerNorm(width)
-        self.head = nn.PerPosition(nn.Linear(width, vocab_size))
+        self.head = nn.Linear(width, vocab_size)
 
     def forward(self, ids: np.ndarray) -> np.ndarray:
         length = ids.shape[1]

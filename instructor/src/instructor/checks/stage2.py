@@ -33,6 +33,11 @@ def checks() -> list[Check]:
     x = floats(g, 4, 3)
     found = module_pair("3-to-2", "Linear", "src/mini_torch/nn/linear.py", x, floats(g, 4, 2),
                         3, 2)
+    # Linear on a sequence (N, T, in): every position is a row; and without a bias.
+    found += module_pair("sequence-3-to-2", "Linear", "src/mini_torch/nn/linear.py",
+                         floats(g, 2, 4, 3), floats(g, 2, 4, 2), 3, 2)
+    found += module_pair("no-bias-sequence", "Linear", "src/mini_torch/nn/linear.py",
+                         floats(g, 2, 4, 3), floats(g, 2, 4, 2), 3, 2, bias=False)
     for cls in ("ReLU", "Sigmoid", "Tanh", "GELU"):
         found += module_pair("random", cls, "src/mini_torch/nn/activation.py", x,
                              floats(g, 4, 3))

@@ -54,6 +54,21 @@ def loss_checks() -> list[Check]:
     found += loss_pair("large-logits", "BCEWithLogitsLoss",
                        np.array([[80.0], [-90.0], [0.5], [-120.0]], dtype=np.float32),
                        np.array([[0.0], [1.0], [1.0], [0.0]], dtype=np.float32))
+    # BCELoss on probabilities, including 0 and 1 (the logs clamped at -100, as PyTorch).
+    soft = g.random((6, 2)).astype(np.float32)
+    for reduction in ("mean", "sum"):
+        found += loss_pair(f"{reduction}", "BCELoss",
+                           g.uniform(0.02, 0.98, (6, 2)).astype(np.float32), soft,
+                           reduction=reduction)
+    found += loss_pair("saturated", "BCELoss",
+                       np.array([[0.0], [1.0], [0.5], [1e-8]], np.float32),
+                       np.array([[1.0], [1.0], [0.0], [0.0]], np.float32))
+    # CrossEntropyLoss(ignore_index): the ignored rows leave the mean and get no gradient.
+    padded = np.array([0, -100, 2, 1, -100, 2], dtype=np.int64)
+    found += loss_pair("ignore-index", "CrossEntropyLoss", floats(g, 6, 3), padded)
+    found += loss_pair("ignore-index-0-sum-smoothing", "CrossEntropyLoss", floats(g, 6, 3),
+                       np.array([0, 1, 2, 0, 2, 1], dtype=np.int64), ignore_index=0,
+                       reduction="sum", label_smoothing=0.1)
     # A target of the wrong shape is refused: the student's forward reaches the shape check of
     # mini_torch.functional (stage 1, handed out solved) or makes its own. A stage-3 task.
     wrong = Program()

@@ -27,6 +27,8 @@ FILES = {
     "normalization": "src/mini_torch/nn/normalization.py",
     "dropout": "src/mini_torch/nn/dropout.py",
     "attention": "src/mini_torch/nn/attention.py",
+    "batchnorm": "src/mini_torch/nn/batchnorm.py",
+    "utils": "src/mini_torch/nn/utils.py",
 }
 #: float32 and float64 tolerances (the float32 ones allow another order of the same sums).
 TOLERANCES = {"float32": {"rtol": 1e-4, "atol": 1e-5}, "float64": {"rtol": 1e-6, "atol": 1e-8}}
@@ -106,6 +108,27 @@ def function_checks() -> list[Check]:
             found.append(call_check("attention", "scaled_dot_product_attention_backward", name,
                                     floats(g, 2, 2, 5, 4).astype(dtype), q, k, v, attn,
                                     dtype=dtype))
+        # attention dropout with a fixed mask: out = (attn * mask) @ v
+        q, k, v, attn = attention_inputs(g, dtype, True)
+        mask = ((g.random((2, 2, 5, 5)) >= 0.3) / 0.7).astype(dtype)
+        found.append(call_check("attention", "scaled_dot_product_attention",
+                                f"dropout-mask-{dtype}", q, k, v, causal=True,
+                                dropout_mask=mask, dtype=dtype))
+        found.append(call_check("attention", "scaled_dot_product_attention_backward",
+                                f"dropout-mask-{dtype}", floats(g, 2, 2, 5, 4).astype(dtype),
+                                q, k, v, attn, dropout_mask=mask, dtype=dtype))
+
+    for dtype in DTYPES:
+        x = (2.0 * floats(g, 7, 5) + 1.0).astype(dtype)
+        gamma, beta = cast(dtype, 1.0 + floats(g, 5, scale=0.3), floats(g, 5, scale=0.3))
+        found.append(call_check("batchnorm", "batch_norm", dtype, x, gamma, beta, dtype=dtype))
+        found.append(call_check("batchnorm", "batch_norm_backward", dtype,
+                                floats(g, 7, 5).astype(dtype), x, gamma, dtype=dtype))
+    x = floats(g, 6, 4, scale=0.1)
+    found.append(call_check("batchnorm", "batch_norm", "no-affine-eps-0.8", x, None, None,
+                            eps=0.8))
+    found.append(call_check("batchnorm", "batch_norm_backward", "no-affine-eps-0.8",
+                            floats(g, 6, 4), x, None, eps=0.8))
     return found
 
 
@@ -229,6 +252,66 @@ def attention_checks(g: np.random.Generator) -> list[Check]:
     task = "mini_torch.nn.attention.MultiHeadSelfAttention.forward"
     found.append(check("stage6/MultiHeadSelfAttention.forward[future-changed]", task, file,
                        program, [first, second], **TOLERANCES["float32"]))
+    return found
+
+
+def batch_norm_checks(g: np.random.Generator) -> list[Check]:
+    """Training mode on (N, C) and (N, C, L) (forward, backward, accumulation), the running
+    statistics after two batches, and evaluation mode with given running statistics."""
+    file = FILES["batchnorm"]
+    task = "mini_torch.nn.batchnorm.BatchNorm1d"
+    found = []
+    for dtype in DTYPES:
+        arrays = dict(zip(("gamma", "beta", "running_mean", "running_var"), cast(
+            dtype, 1.0 + floats(g, 4, scale=0.3), floats(g, 4, scale=0.3), np.zeros(4),
+            np.ones(4))))
+        found += module_checks(f"train-{dtype}", "BatchNorm1d", file,
+                               (2.0 * floats(g, 6, 4) + 1.0).astype(dtype),
+                               floats(g, 6, 4).astype(dtype), args=(4,), arrays=arrays,
+                               dtype=dtype)
+    found += module_checks("train-n-c-l", "BatchNorm1d", file, floats(g, 3, 4, 5),
+                           floats(g, 3, 4, 5), args=(4,))
+    program = Program()
+    module = program.call(f"{NN}.BatchNorm1d", 3, momentum=0.25, name="module")
+    for _ in range(2):
+        program.call(module.attr("forward"), (3.0 * floats(g, 5, 3) + 2.0))
+    stats = [program.get(module.attr(name), name=name)
+             for name in ("running_mean", "running_var", "num_batches_tracked")]
+    found.append(check("stage6/BatchNorm1d.forward[running-statistics]", f"{task}.forward",
+                       file, program, stats, **TOLERANCES["float32"]))
+    running = {"running_mean": floats(g, 3), "running_var": 1.0 + floats(g, 3, scale=0.3) ** 2}
+    for label, step in (("eval", "forward"), ("eval", "backward")):
+        program = Program()
+        module = program.call(f"{NN}.BatchNorm1d", 3, name="module")
+        replace(program, module, {**running, "gamma": 1.0 + floats(g, 3, scale=0.3)})
+        program.call(module.attr("eval"))
+        out = program.call(module.attr("forward"), floats(g, 4, 3), name="out")
+        results = [out]
+        if step == "backward":
+            results = [program.call(module.attr("backward"), floats(g, 4, 3), name="dx"),
+                       program.call(module.attr("grads"), name="grads")]
+        found.append(check(f"stage6/BatchNorm1d.{step}[{label}]", f"{task}.{step}", file,
+                           program, results, **TOLERANCES["float32"]))
+    return found
+
+
+def clip_checks(g: np.random.Generator) -> list[Check]:
+    """``clip_grad_norm_`` on a two-layer model: the returned norm and the gradients after."""
+    task = "mini_torch.nn.utils.clip_grad_norm_"
+    found = []
+    for label, max_norm, norm_type in (("clipped", 0.5, 2.0), ("unchanged", 1e4, 2.0),
+                                       ("inf-norm", 0.1, float("inf"))):
+        program = Program()
+        program.call("mini_torch.manual_seed", 5)
+        model = program.call(f"{NN}.Sequential", program.call(f"{NN}.Linear", 3, 4),
+                             program.call(f"{NN}.Tanh"), program.call(f"{NN}.Linear", 4, 2),
+                             name="model")
+        program.call(model.attr("forward"), floats(g, 5, 3))
+        program.call(model.attr("backward"), floats(g, 5, 2, scale=4.0))
+        total = program.call(task, model, max_norm, norm_type=norm_type, name="total_norm")
+        grads = program.call(model.attr("grads"), name="grads")
+        found.append(check(f"stage6/clip_grad_norm_[{label}]", task, FILES["utils"], program,
+                           [total, grads], **TOLERANCES["float32"]))
     return found
 
 
@@ -361,7 +444,7 @@ def lm_checks() -> list[Check]:
             f"{NN}.Sequential", program.call(f"{NN}.Embedding", 7, 8),
             program.call(f"{NN}.TransformerBlock", 8, 2),
             program.call(f"{NN}.LayerNorm", 8),
-            program.call(f"{NN}.PerPosition", program.call(f"{NN}.Linear", 8, 7)),
+            program.call(f"{NN}.Linear", 8, 7),
             name="model")
         criterion = program.call(f"{NN}.CrossEntropyLoss")
         optimizer = program.call("mini_torch.optim.AdamW", model, lr=0.01)
@@ -381,4 +464,5 @@ def lm_checks() -> list[Check]:
 def checks() -> list[Check]:
     g = rng(16)
     return (function_checks() + embedding_checks(g) + layer_norm_checks(g)
-            + attention_checks(g) + dropout_checks(g) + gan_checks() + lm_checks())
+            + attention_checks(g) + batch_norm_checks(g) + clip_checks(g) + dropout_checks(g)
+            + gan_checks() + lm_checks())

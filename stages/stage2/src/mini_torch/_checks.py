@@ -130,6 +130,14 @@ def check_positive_int(value, name: str, where: str, minimum: int = 1) -> int:
 
 # ------------------------------------------------------------------------ the entries of functional
 
+class GradShapeError(ValueError, RuntimeError):
+    """``grad_output`` does not have the shape of the forward's output.
+
+    A ``ValueError`` (a wrong argument) and a ``RuntimeError``: in a module it usually means the
+    cached forward is not the one this gradient belongs to (a second forward overwrote it).
+    """
+
+
 def check_grad_output(grad_output, shape: tuple[int, ...], dtype: np.dtype,
                       where: str) -> np.ndarray:
     """The one thing a backward checks: ``grad_output`` has the forward output's shape and dtype.
@@ -140,9 +148,13 @@ def check_grad_output(grad_output, shape: tuple[int, ...], dtype: np.dtype,
     floating = dtype.kind == "f"
     grad_output = as_float_array(grad_output, "grad_output", where, dtype if floating else None)
     if grad_output.shape != shape:
-        raise ValueError(
+        raise GradShapeError(
             f"{where}: grad_output has shape {grad_output.shape} but the forward's output has "
-            f"shape {shape}; dL/dy always has the shape of y."
+            f"shape {shape}; dL/dy always has the shape of y. In a module this also means its "
+            f"cache is from another forward: a module keeps only its LAST forward's input, so "
+            f"if you called it twice before backward (a GAN discriminator on the real batch, "
+            f"then on the fake one), call backward right after each forward (or run both "
+            f"batches through one forward, concatenated)."
         )
     if floating and grad_output.dtype != dtype:
         raise TypeError(

@@ -19,13 +19,20 @@ from mini_torch._checks import check_positive_int
 from mini_torch._config import default_dtype, get_default_dtype, get_generator, set_default_dtype
 
 __all__ = [
+    "calculate_gain",
     "default_dtype",
     "get_default_dtype",
     "get_generator",
     "he_normal",
+    "kaiming_normal_",
     "manual_seed",
+    "normal_",
+    "ones_",
     "set_default_dtype",
+    "uniform_",
     "xavier_uniform",
+    "xavier_uniform_",
+    "zeros_",
 ]
 
 
@@ -81,3 +88,117 @@ def xavier_uniform(fan_in: int, fan_out: int, *, gain: float = 1.0,
     generator = get_generator() if rng is None else rng
     weights = generator.uniform(-bound, bound, size=(fan_in, fan_out))
     return weights.astype(dtype or get_default_dtype(), copy=False)
+
+
+# ---------------------------------------------------------- in-place initialisers, as torch.nn.init
+#
+# PyTorch's names and arguments: each fills ``tensor`` in place from the global generator and
+# returns it. The fans follow this framework's layout, which is the transpose of PyTorch's: a
+# ``Linear`` weight here is ``W (in_features, out_features)`` (``y = x @ W``), so
+# ``fan_in = W.shape[0]`` and ``fan_out = W.shape[1]`` (PyTorch's ``weight (out, in)`` reads them
+# the other way round). The same draws therefore mean the same thing in both frameworks.
+
+
+def _fill(tensor: np.ndarray, values, where: str) -> np.ndarray:
+    """Copy ``values`` into ``tensor`` in place (keeping its dtype) and return ``tensor``."""
+    if not isinstance(tensor, np.ndarray) or tensor.dtype.kind != "f":
+        got = f"dtype {tensor.dtype}" if isinstance(tensor, np.ndarray) else type(tensor).__name__
+        raise TypeError(
+            f"init.{where}: tensor must be a floating numpy array to fill in place (a parameter "
+            f"such as layer.W), got {got}."
+        )
+    tensor[...] = values
+    return tensor
+
+
+def _calculate_fan_in_and_fan_out(tensor: np.ndarray, where: str) -> tuple[int, int]:
+    """``(fan_in, fan_out)`` of a weight of this framework's layout ``(in, out, *kernel)``.
+
+    ``fan_in = shape[0] * prod(shape[2:])``, ``fan_out = shape[1] * prod(shape[2:])``.
+    """
+    if np.ndim(tensor) < 2:
+        raise ValueError(
+            f"init.{where}: fan in and fan out cannot be computed for a tensor of shape "
+            f"{np.shape(tensor)}; it needs at least 2 dimensions, (in_features, out_features). "
+            f"Use normal_ or uniform_ for a bias."
+        )
+    receptive_field = math.prod(tensor.shape[2:])
+    return tensor.shape[0] * receptive_field, tensor.shape[1] * receptive_field
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The recommended gain for a nonlinearity, as ``torch.nn.init.calculate_gain``.
+
+    ``linear``/``sigmoid``: 1, ``tanh``: 5/3, ``relu``: sqrt(2),
+    ``leaky_relu``: sqrt(2 / (1 + negative_slope^2)) (``param``, default 0.01), ``selu``: 3/4.
+    """
+    if nonlinearity in ("linear", "identity", "sigmoid", "conv1d", "conv2d", "conv3d"):
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3.0
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else float(param)
+        return math.sqrt(2.0 / (1.0 + slope * slope))
+    if nonlinearity == "selu":
+        return 3.0 / 4.0
+    raise ValueError(
+        f"init.calculate_gain: unsupported nonlinearity {nonlinearity!r}; use one of 'linear', "
+        f"'sigmoid', 'tanh', 'relu', 'leaky_relu', 'selu'."
+    )
+
+
+def normal_(tensor: np.ndarray, mean: float = 0.0, std: float = 1.0) -> np.ndarray:
+    """Fill ``tensor`` in place with draws from ``N(mean, std^2)``; returns ``tensor``.
+
+    Examples:
+        >>> W = np.empty((3, 4), np.float32)
+        >>> normal_(W, std=0.02) is W
+        True
+    """
+    draws = get_generator().normal(mean, std, size=np.shape(tensor))
+    return _fill(tensor, draws, "normal_")
+
+
+def uniform_(tensor: np.ndarray, a: float = 0.0, b: float = 1.0) -> np.ndarray:
+    """Fill ``tensor`` in place with draws from ``U(a, b)``; returns ``tensor``."""
+    draws = get_generator().uniform(a, b, size=np.shape(tensor))
+    return _fill(tensor, draws, "uniform_")
+
+
+def zeros_(tensor: np.ndarray) -> np.ndarray:
+    """Fill ``tensor`` with zeros in place; returns ``tensor``."""
+    return _fill(tensor, 0.0, "zeros_")
+
+
+def ones_(tensor: np.ndarray) -> np.ndarray:
+    """Fill ``tensor`` with ones in place; returns ``tensor``."""
+    return _fill(tensor, 1.0, "ones_")
+
+
+def xavier_uniform_(tensor: np.ndarray, gain: float = 1.0) -> np.ndarray:
+    """Xavier (Glorot) uniform in place: ``U(-a, a)``, ``a = gain * sqrt(6 / (fan_in + fan_out))``.
+
+    ``fan_in = tensor.shape[0]``, ``fan_out = tensor.shape[1]`` (``W (in, out)``, see above).
+    """
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor, "xavier_uniform_")
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return _fill(tensor, get_generator().uniform(-bound, bound, size=tensor.shape),
+                 "xavier_uniform_")
+
+
+def kaiming_normal_(tensor: np.ndarray, a: float = 0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu") -> np.ndarray:
+    """He (Kaiming) normal in place: ``N(0, std^2)``, ``std = gain / sqrt(fan)``.
+
+    ``gain = calculate_gain(nonlinearity, a)``; ``fan`` is ``fan_in = tensor.shape[0]``
+    (``mode="fan_in"``, keeps the forward activations' variance) or ``fan_out = tensor.shape[1]``
+    (``mode="fan_out"``, the backward gradients'), for this framework's ``W (in, out)``.
+    With ``nonlinearity="relu"`` this is :func:`he_normal`'s distribution.
+    """
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"init.kaiming_normal_: mode must be 'fan_in' or 'fan_out', got {mode!r}.")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor, "kaiming_normal_")
+    std = calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
+    return _fill(tensor, get_generator().normal(0.0, std, size=tensor.shape), "kaiming_normal_")

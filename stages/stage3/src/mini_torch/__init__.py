@@ -2,7 +2,8 @@
 
 Stages 1-2 (:mod:`mini_torch.functional`, :mod:`mini_torch.init`, :mod:`mini_torch.datasets`,
 :mod:`mini_torch.viz`, :mod:`mini_torch.testing`, the modules of :mod:`mini_torch.nn`) plus the
-losses ``Loss``, ``MSELoss``, ``CrossEntropyLoss`` and ``BCEWithLogitsLoss`` in ``mini_torch.nn``.
+losses ``Loss``, ``MSELoss``, ``CrossEntropyLoss``, ``BCELoss`` and ``BCEWithLogitsLoss`` in
+``mini_torch.nn``.
 """
 
 from mini_torch import datasets, functional, init, nn, testing
@@ -11,6 +12,7 @@ from mini_torch.init import default_dtype, get_default_dtype, manual_seed, set_d
 from mini_torch.nn import (
     GELU,
     Activation,
+    BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     Flatten,
@@ -19,6 +21,7 @@ from mini_torch.nn import (
     Linear,
     Loss,
     Module,
+    ModuleList,
     MSELoss,
     ReLU,
     Sequential,
@@ -33,6 +36,7 @@ __all__ = [
     "GELU",
     "STAGE",
     "Activation",
+    "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "Flatten",
@@ -42,6 +46,7 @@ __all__ = [
     "Loss",
     "MSELoss",
     "Module",
+    "ModuleList",
     "ReLU",
     "Sequential",
     "Sigmoid",

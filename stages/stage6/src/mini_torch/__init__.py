@@ -4,8 +4,9 @@ Stages 1-5 (:mod:`mini_torch.functional`, :mod:`mini_torch.init`, :mod:`mini_tor
 :mod:`mini_torch.viz`, :mod:`mini_torch.testing`, the modules and losses of :mod:`mini_torch.nn`,
 the optimizers of :mod:`mini_torch.optim`, :mod:`mini_torch.utils.data`, ``save`` / ``load``) plus
 the layers of a transformer in :mod:`mini_torch.nn`, each with a hand-written backward:
-``Embedding``, ``LayerNorm``, ``Dropout``, ``MultiHeadSelfAttention`` (causal), ``PerPosition``
-and ``TransformerBlock``; and the bundled text of the character-level language model.
+``Embedding``, ``LayerNorm``, ``BatchNorm1d``, ``Dropout``, ``MultiHeadSelfAttention`` (causal)
+and ``TransformerBlock``, and ``nn.utils.clip_grad_norm_``; and the bundled text of the
+character-level language model.
 """
 
 from mini_torch import datasets, functional, init, nn, optim, testing, utils
@@ -15,6 +16,8 @@ from mini_torch.init import default_dtype, get_default_dtype, manual_seed, set_d
 from mini_torch.nn import (
     GELU,
     Activation,
+    BatchNorm1d,
+    BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     Dropout,
@@ -26,9 +29,9 @@ from mini_torch.nn import (
     Linear,
     Loss,
     Module,
+    ModuleList,
     MSELoss,
     MultiHeadSelfAttention,
-    PerPosition,
     ReLU,
     Sequential,
     Sigmoid,
@@ -50,7 +53,9 @@ __all__ = [
     "Adam",
     "AdamW",
     "ArrayDataset",
+    "BCELoss",
     "BCEWithLogitsLoss",
+    "BatchNorm1d",
     "CharDataset",
     "CharVocab",
     "CrossEntropyLoss",
@@ -67,9 +72,9 @@ __all__ = [
     "MNISTDataset",
     "MSELoss",
     "Module",
+    "ModuleList",
     "MultiHeadSelfAttention",
     "Optimizer",
-    "PerPosition",
     "ReLU",
     "Sequential",
     "Sigmoid",

@@ -1,7 +1,8 @@
 """Layers and models: ``import mini_torch.nn as nn``."""
 
+from mini_torch import init  # torch.nn.init's functions as mini_torch.nn.init too
 from mini_torch.nn.activation import GELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
-from mini_torch.nn.container import Sequential
+from mini_torch.nn.container import ModuleList, Sequential
 from mini_torch.nn.flatten import Flatten
 from mini_torch.nn.linear import Linear
 from mini_torch.nn.module import Module
@@ -14,8 +15,10 @@ __all__ = [
     "LeakyReLU",
     "Linear",
     "Module",
+    "ModuleList",
     "ReLU",
     "Sequential",
     "Sigmoid",
     "Tanh",
+    "init",
 ]

@@ -1,4 +1,5 @@
-"""``Sequential``: a chain of modules that is itself a module (the Composite pattern)."""
+"""Containers: ``Sequential``, a chain of modules that is itself a module (the Composite
+pattern), and ``ModuleList``, a registered list of modules."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ import numpy as np
 from mini_torch.nn.module import Module
 
 
-def _check_module(item, position: int) -> Module:
+def _check_module(item, position: int, where: str = "Sequential") -> Module:
     if not isinstance(item, Module):
         hint = " (did you pass the class instead of an instance, e.g. ReLU instead of ReLU()?)" \
             if isinstance(item, type) and issubclass(item, Module) else ""
         raise TypeError(
-            f"Sequential: item {position} is {item!r} of type {type(item).__name__}, not a "
+            f"{where}: item {position} is {item!r} of type {type(item).__name__}, not a "
             f"Module{hint}."
         )
     return item
@@ -80,3 +81,61 @@ class Sequential(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self.modules)
+
+
+class ModuleList(Module):
+    """A list of modules that registers them as children, as ``torch.nn.ModuleList``.
+
+    It has no forward of its own: a model keeps its blocks or heads in one and runs them in its
+    own ``forward`` (and their backwards in its ``backward``). Being registered, their
+    parameters, gradients, ``train()`` / ``eval()``, ``zero_grad()`` and ``state_dict()`` are the
+    model's, named ``"<attribute>.<index>. ..."`` (``blocks.0.W``).
+
+    Examples:
+        >>> from mini_torch.nn import Linear
+        >>> heads = ModuleList([Linear(4, 2, bias=False) for _ in range(3)])
+        >>> len(heads), len(heads.parameters())
+        (3, 3)
+    """
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        self._items: list[Module] = []
+        if modules is not None:
+            self.extend(modules)
+
+    def append(self, module: Module) -> ModuleList:
+        """Add a module at the end (the child ``"<position>"``); returns ``self``."""
+        position = len(self._items)
+        self._items.append(_check_module(module, position, "ModuleList"))
+        self.add_module(str(position), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Append every module of ``modules``, in order; returns ``self``."""
+        for module in modules:
+            self.append(module)
+        return self
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(
+            "ModuleList has no forward: it only holds modules. Call its modules in your model's "
+            "forward, e.g. `for block in self.blocks: x = block(x)`."
+        )
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(
+            "ModuleList has no backward: call its modules' backwards in reverse order in your "
+            "model's backward, e.g. `for block in reversed(self.blocks): g = block.backward(g)`."
+        )
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index: int | slice) -> Module | ModuleList:
+        if isinstance(index, slice):
+            return ModuleList(self._items[index])
+        return self._items[index]
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._items)

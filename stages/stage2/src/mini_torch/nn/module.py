@@ -32,9 +32,21 @@ class Module(ABC):
     discovered by attribute. A composite with arrays of its own returns them followed by
     ``super().parameters()``.
 
+    The tree is walked as in PyTorch: :meth:`children`, :meth:`named_children`, :meth:`modules`,
+    :meth:`named_modules` and :meth:`apply` (``model.apply(init_weights)``). Arrays that are state
+    but not parameters (running statistics) are registered with :meth:`register_buffer`: they are
+    in :meth:`state_dict`, not in :meth:`parameters`. ``module(*args, **kwargs)`` calls
+    ``forward(*args, **kwargs)``.
+
     Arrays that ``forward`` keeps for ``backward`` are named in ``_cached_names`` (``("x",)`` by
     default): under :func:`mini_torch.no_grad` assigning them stores ``None``, and
-    :meth:`_cached` raises a clear error when ``backward`` finds one missing.
+    :meth:`_cached` raises a clear error when ``backward`` finds one missing. A module keeps
+    only its *last* forward's arrays: calling it twice (a GAN discriminator on the real batch,
+    then on the fake one) and then running the backward of the first call differentiates the
+    second. Two checks catch it: when the batches differ in shape, the backward's check of
+    ``grad_output`` raises a ``RuntimeError`` (also a ``ValueError``) that says so; and after two
+    forwards, a second backward (the one meant for the other forward) raises a ``RuntimeError``.
+    Both name the fix: call each backward right after its own forward.
 
     Examples:
         >>> class Double(Module):
@@ -63,6 +75,8 @@ class Module(ABC):
                 self.__dict__["_cached_without_grad"] = without_grad
                 if without_grad:
                     value = None  # no_grad: keep nothing for backward
+                elif name == self._cached_names[0]:  # assigned once per forward: count them
+                    self.__dict__["_forwards"] = self.__dict__.get("_forwards", 0) + 1
         object.__setattr__(self, name, value)
 
     def add_module(self, name: str, module: Module) -> None:
@@ -82,8 +96,9 @@ class Module(ABC):
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         """Given ``dL/d(output)``, accumulate parameter gradients and return ``dL/d(input)``."""
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        return self.forward(x)
+    def __call__(self, *args, **kwargs):
+        """``module(...)`` is ``module.forward(...)``, with the same arguments (as in PyTorch)."""
+        return self.forward(*args, **kwargs)
 
     def _cached(self, name: str):
         """The array ``forward`` kept in ``self.<name>``; a clear error if there is none."""
@@ -96,7 +111,32 @@ class Module(ABC):
                     f"train."
                 )
             raise RuntimeError(f"{self!r}: backward called before forward; run forward first.")
+        if name == self._cached_names[0]:  # read once at the top of every backward
+            self._check_one_forward_per_backward()
         return value
+
+    def _check_one_forward_per_backward(self) -> None:
+        """Refuse the second backward of two forwards (the double forward of a GAN).
+
+        Forward, forward, backward is allowed (the backward uses the last forward, as the earlier
+        stages' tests fix), and so is forward, backward, backward (the gradients add up). But
+        after two forwards the first backward already differentiated the *second* forward, so a
+        second backward with no forward of its own means the caller meant one backward per
+        forward: it is refused before it adds anything.
+        """
+        forwards = self.__dict__.get("_forwards", 0)
+        if forwards == 0 and self.__dict__.get("_forwards_before_backward", 0) > 1:
+            raise RuntimeError(
+                f"{self!r}: a second backward after {self._forwards_before_backward} forwards. "
+                f"A module keeps only its LAST forward's input, so the previous backward already "
+                f"used the last batch (for a GAN discriminator called on the real batch, then on "
+                f"the fake one, the real batch's gradients were computed on the fake one). Call "
+                f"each backward right after its own forward, or run both batches through one "
+                f"forward, concatenated."
+            )
+        if forwards:
+            self.__dict__["_forwards_before_backward"] = forwards
+        self.__dict__["_forwards"] = 0
 
     def _cached_input(self) -> np.ndarray:
         """``self.x``, the input the last forward cached (``Linear``, the activations)."""
@@ -110,6 +150,84 @@ class Module(ABC):
         """``(name, module)`` for each direct sub-module, in order."""
         return list(self.__dict__.get("_modules", {}).items())
 
+    def named_modules(self, prefix: str = "") -> list[tuple[str, Module]]:
+        """``(dotted name, module)`` for this module (named ``prefix``, ``""`` by default) and
+        every module below it, depth first in assignment order; a module reached twice is
+        listed once, as in PyTorch."""
+        found: list[tuple[str, Module]] = []
+        seen: set[int] = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            found.append((name, module))
+            stack.extend(reversed([(f"{name}.{child_name}" if name else child_name, child)
+                                   for child_name, child in module.named_children()]))
+        return found
+
+    def modules(self) -> list[Module]:
+        """This module and every module below it (see :meth:`named_modules`).
+
+        On a ``Sequential`` the attribute ``modules`` is its list of modules (the stage-2
+        contract), which hides this method: call ``Module.modules(seq)`` or
+        ``seq.named_modules()`` there.
+        """
+        return [module for _, module in self.named_modules()]
+
+    def apply(self, fn) -> Module:
+        """Call ``fn(module)`` on every sub-module, children first, then on ``self``; returns
+        ``self``. PyTorch's way to initialise a whole model::
+
+            def init_weights(module):
+                if isinstance(module, Linear):
+                    init.normal_(module.W, std=0.02)
+            model.apply(init_weights)
+        """
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def register_buffer(self, name: str, tensor: np.ndarray | None) -> None:
+        """Keep ``tensor`` as the attribute ``name``: saved in :meth:`state_dict` and loaded by
+        :meth:`load_state_dict`, but not a parameter (no gradient, never stepped), as
+        ``BatchNorm1d``'s running statistics.
+
+        Raises:
+            TypeError: ``tensor`` is neither a numpy array nor ``None``.
+            KeyError: ``name`` is already an attribute that is not a buffer.
+        """
+        if tensor is not None and not isinstance(tensor, np.ndarray):
+            raise TypeError(
+                f"{type(self).__name__}.register_buffer: '{name}' must be a numpy array (or "
+                f"None), got {type(tensor).__name__}."
+            )
+        buffers = self.__dict__.setdefault("_buffer_names", [])
+        if name not in buffers and name in self.__dict__:
+            raise KeyError(
+                f"{type(self).__name__}.register_buffer: attribute '{name}' already exists; "
+                f"choose another name."
+            )
+        if name not in buffers:
+            buffers.append(name)
+        setattr(self, name, tensor)
+
+    def named_buffers(self) -> list[tuple[str, np.ndarray]]:
+        """``(dotted name, array)`` for every buffer of the tree (``None`` buffers skipped)."""
+        found = []
+        for module_name, module in self.named_modules():
+            for name in module.__dict__.get("_buffer_names", []):
+                value = getattr(module, name)
+                if value is not None:
+                    found.append((f"{module_name}.{name}" if module_name else name, value))
+        return found
+
+    def buffers(self) -> list[np.ndarray]:
+        """The buffers of the tree, in :meth:`named_buffers` order."""
+        return [value for _, value in self.named_buffers()]
+
     def parameters(self) -> list[np.ndarray]:
         """The trainable arrays of the children, in order (a leaf layer declares its own)."""
         return [param for child in self.children() for param in child.parameters()]
@@ -118,11 +236,26 @@ class Module(ABC):
         """The gradients, aligned with :meth:`parameters`."""
         return [grad for child in self.children() for grad in child.grads()]
 
-    def zero_grad(self) -> None:
-        """Set every gradient to zero in place; gradients that do not exist yet stay ``None``."""
-        for grad in self.grads():
-            if grad is not None:
-                grad.fill(0)
+    def zero_grad(self, set_to_none: bool = False) -> None:
+        """Set every gradient to zero in place; gradients that do not exist yet stay ``None``.
+
+        With ``set_to_none=True`` every gradient becomes ``None`` instead (PyTorch's option; its
+        default there is ``True``, here ``False`` so the arrays an optimizer or a test holds stay
+        the gradient arrays). The next backward then starts them anew, and an optimizer skips a
+        parameter whose gradient is ``None``.
+        """
+        if not set_to_none:
+            for grad in self.grads():
+                if grad is not None:
+                    grad.fill(0)
+            return
+        for _, module in self.named_modules():
+            # a leaf's own gradients are those it declares minus its children's
+            inherited = {id(grad) for child in module.children() for grad in child.grads()}
+            own = {id(grad) for grad in module.grads() if grad is not None} - inherited
+            for name, value in list(vars(module).items()):
+                if isinstance(value, np.ndarray) and id(value) in own:
+                    setattr(module, name, None)
 
     def train(self, mode: bool = True) -> Module:
         """Set training mode on this module and every sub-module; returns ``self``."""
@@ -152,8 +285,10 @@ class Module(ABC):
                 for index, param in enumerate(self.parameters())]
 
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """A copy of every parameter, by name: a snapshot that later training does not change."""
-        return OrderedDict((name, param.copy()) for name, param in self.named_parameters())
+        """A copy of every parameter, then of every buffer, by name: a snapshot that later
+        training does not change."""
+        return OrderedDict((name, array.copy())
+                           for name, array in self.named_parameters() + self.named_buffers())
 
     def load_state_dict(self, state_dict: dict[str, np.ndarray]) -> None:
         """Copy saved values into the existing parameter arrays (never rebinding them).
@@ -162,7 +297,7 @@ class Module(ABC):
             KeyError: a key is missing from ``state_dict`` or is not a parameter of this module.
             ValueError: a saved array's shape differs from the parameter's.
         """
-        own = OrderedDict(self.named_parameters())
+        own = OrderedDict(self.named_parameters() + self.named_buffers())
         missing = [name for name in own if name not in state_dict]
         unexpected = [name for name in state_dict if name not in own]
         if missing or unexpected:

@@ -30,10 +30,18 @@ class Activation(Module, ABC):
 class ReLU(Activation):
     """``max(x, 0)``.
 
+    Args:
+        inplace: accepted for PyTorch's signature and a no-op here: the output is always a new
+            array, because the backward needs the unchanged input ``x`` that forward cached.
+
     Examples:
         >>> ReLU()(np.array([[-1.0, 2.0]]))
         array([[0., 2.]])
     """
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = bool(inplace)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         # BEGIN SOLUTION
@@ -53,11 +61,14 @@ class LeakyReLU(Activation):
 
     Args:
         negative_slope: slope for negative inputs (PyTorch's default, 0.01).
+        inplace: accepted for PyTorch's signature and a no-op here: the output is always a new
+            array, because the backward needs the unchanged input ``x`` that forward cached.
     """
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = float(negative_slope)
+        self.inplace = bool(inplace)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         # BEGIN SOLUTION

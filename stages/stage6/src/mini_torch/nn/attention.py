@@ -12,8 +12,9 @@ import numpy as np
 
 from mini_torch import functional as F
 from mini_torch import init
-from mini_torch._checks import check_grad_output, check_positive_int
+from mini_torch._checks import check_grad_output, check_in_range, check_positive_int
 from mini_torch.nn._helpers import accumulate, check_sequence
+from mini_torch.nn.dropout import dropout_mask
 from mini_torch.nn.module import Module
 
 
@@ -36,19 +37,23 @@ def causal_mask(length: int) -> np.ndarray:
 
 
 def scaled_dot_product_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray,
-                                 causal: bool = True) -> tuple[np.ndarray, np.ndarray]:
+                                 causal: bool = True, dropout_mask: np.ndarray | None = None
+                                 ) -> tuple[np.ndarray, np.ndarray]:
     """``softmax(q @ k^T / sqrt(hd)) @ v`` for every sequence and head.
 
     Row ``i`` of the attention weights says how much position ``i`` takes from each position
     ``j``; with ``causal=True`` the weights of every ``j > i`` are 0 (the scores there are set
-    to ``-inf`` before the softmax), so no position sees the future.
+    to ``-inf`` before the softmax), so no position sees the future. With a ``dropout_mask``
+    (attention dropout, from :func:`mini_torch.nn.dropout.dropout_mask`) the output is
+    ``(attn * dropout_mask) @ v``; the weights returned are those before the dropout.
 
     Args:
         q, k, v: queries, keys and values, one ``(T, hd)`` matrix per sequence and head.
         causal: mask the future positions.
+        dropout_mask: ``None`` (no dropout) or an inverted-dropout mask of the weights' shape.
 
     Shape:
-        - q, k, v: ``(N, H, T, hd)``
+        - q, k, v: ``(N, H, T, hd)``; dropout_mask: ``(N, H, T, T)``
         - Output: ``(out (N, H, T, hd), attention weights (N, H, T, T))``; every row of the
           weights sums to 1
     """
@@ -58,28 +63,34 @@ def scaled_dot_product_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray,
     if causal:
         scores[..., causal_mask(q.shape[-2])] = -np.inf   # exp(-inf) = 0: no weight on the future
     attn = F.softmax(scores, axis=-1)                 # (N, H, T, T), rows sum to 1
-    return attn @ v, attn                             # (N, H, T, hd)
+    dropped = attn if dropout_mask is None else attn * dropout_mask
+    return dropped @ v, attn                          # (N, H, T, hd)
     # END SOLUTION
 
 
 def scaled_dot_product_attention_backward(
         grad_output: np.ndarray, q: np.ndarray, k: np.ndarray, v: np.ndarray,
-        attn: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        attn: np.ndarray, dropout_mask: np.ndarray | None = None
+        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of :func:`scaled_dot_product_attention` with respect to ``q``, ``k``, ``v``.
 
-    ``attn`` is the forward's attention weights; the causal mask needs no extra care here,
-    because the masked weights are 0 and so are their gradients (docs/stage6.md#attention-backward).
+    ``attn`` is the forward's attention weights (before dropout) and ``dropout_mask`` the
+    forward's mask, if any; the causal mask needs no extra care here, because the masked
+    weights are 0 and so are their gradients (docs/stage6.md#attention-backward).
 
     Shape:
         - grad_output: ``(N, H, T, hd)``
-        - q, k, v: ``(N, H, T, hd)``; attn: ``(N, H, T, T)``
+        - q, k, v: ``(N, H, T, hd)``; attn, dropout_mask: ``(N, H, T, T)``
         - Output: ``(grad_q, grad_k, grad_v)``, each ``(N, H, T, hd)``
     """
     # BEGIN SOLUTION
     scale = 1.0 / math.sqrt(q.shape[-1])
-    # out = attn @ v: dL/dv = attn^T @ G, dL/dattn = G @ v^T
-    grad_v = attn.swapaxes(-1, -2) @ grad_output                     # (N, H, T, hd)
+    dropped = attn if dropout_mask is None else attn * dropout_mask
+    # out = dropped @ v: dL/dv = dropped^T @ G, dL/ddropped = G @ v^T
+    grad_v = dropped.swapaxes(-1, -2) @ grad_output                  # (N, H, T, hd)
     grad_attn = grad_output @ v.swapaxes(-1, -2)                     # (N, H, T, T)
+    if dropout_mask is not None:  # dropped = attn * mask: dL/dattn = dL/ddropped * mask
+        grad_attn = grad_attn * dropout_mask
     # softmax along each row: dL/ds_j = a_j * (dL/da_j - sum_l a_l dL/da_l)
     grad_scores = attn * (grad_attn - (grad_attn * attn).sum(axis=-1, keepdims=True))
     # scores = q @ k^T * scale: dL/dq = dS @ k * scale, dL/dk = dS^T @ q * scale
@@ -109,6 +120,8 @@ class MultiHeadSelfAttention(Module):
         embed_dim: ``D``, the features per position; must be divisible by ``num_heads``.
         num_heads: ``H``; each head works on ``hd = D / H`` features.
         causal: position ``i`` attends only to positions ``j <= i`` (default ``True``).
+        dropout: probability of zeroing an attention weight in training mode (inverted
+            dropout of the weights, as ``MultiheadAttention(dropout=...)``; default 0).
         rng: generator for the initial weights (default: the global one).
 
     Attributes:
@@ -130,8 +143,8 @@ class MultiHeadSelfAttention(Module):
 
     _cached_names = ("x", "q", "k", "v", "attn", "context")
 
-    def __init__(self, embed_dim: int, num_heads: int, causal: bool = True, *,
-                 rng: np.random.Generator | None = None) -> None:
+    def __init__(self, embed_dim: int, num_heads: int, causal: bool = True,
+                 dropout: float = 0.0, *, rng: np.random.Generator | None = None) -> None:
         super().__init__()
         where = "MultiHeadSelfAttention"
         self.embed_dim = check_positive_int(embed_dim, "embed_dim", where)
@@ -144,6 +157,9 @@ class MultiHeadSelfAttention(Module):
             )
         self.head_dim = self.embed_dim // self.num_heads
         self.causal = bool(causal)
+        check_in_range(dropout, "dropout", where, low=0.0, high=1.0)
+        self.dropout = float(dropout)
+        self.dropout_mask: np.ndarray | None = None
         dim = self.embed_dim
         generator = init.get_generator() if rng is None else rng
         self.W_qkv = init.xavier_uniform(dim, 3 * dim, rng=generator)
@@ -168,7 +184,12 @@ class MultiHeadSelfAttention(Module):
         qkv = F.linear(x.reshape(-1, dim), self.W_qkv, self.b_qkv)   # (N*T, 3D), rows [q | k | v]
         q, k, v = (split_heads(part.reshape(batch_size, length, dim), self.num_heads)
                    for part in np.split(qkv, 3, axis=1))            # each (N, H, T, hd)
-        heads, attn = scaled_dot_product_attention(q, k, v, self.causal)
+        mask = None
+        if self.training and self.dropout > 0.0:      # a fresh mask of the weights, (N, H, T, T)
+            mask = dropout_mask((batch_size, self.num_heads, length, length), self.dropout,
+                                init.get_generator(), x.dtype)
+        self.dropout_mask = mask
+        heads, attn = scaled_dot_product_attention(q, k, v, self.causal, mask)
         context = merge_heads(heads).reshape(-1, dim)                # (N*T, D)
         self.q, self.k, self.v, self.attn, self.context = q, k, v, attn, context
         return F.linear(context, self.W_out, self.b_out).reshape(batch_size, length, dim)
@@ -186,7 +207,7 @@ class MultiHeadSelfAttention(Module):
         grad_heads = split_heads(grad_context.reshape(batch_size, length, dim), self.num_heads)
         grad_q, grad_k, grad_v = scaled_dot_product_attention_backward(
             grad_heads, self._cached("q"), self._cached("k"), self._cached("v"),
-            self._cached("attn"))                                                # (N, H, T, hd)
+            self._cached("attn"), self.dropout_mask)                             # (N, H, T, hd)
         # qkv = x @ W_qkv + b_qkv: the three blocks' gradients side by side, as in the forward
         grad_qkv = np.concatenate([merge_heads(g).reshape(-1, dim)
                                    for g in (grad_q, grad_k, grad_v)], axis=1)  # (N*T, 3D)
@@ -206,7 +227,9 @@ class MultiHeadSelfAttention(Module):
         return [self.dW_qkv, self.db_qkv, self.dW_out, self.db_out]
 
     def extra_repr(self) -> str:
-        return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, causal={self.causal}"
+        dropout = f", dropout={self.dropout}" if self.dropout else ""
+        return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, "
+                f"causal={self.causal}{dropout}")
 
 
 def _largest_divisor_at_most(number: int, limit: int) -> int:

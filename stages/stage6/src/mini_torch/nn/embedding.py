@@ -84,7 +84,8 @@ class Embedding(Module):
         rng: generator for the initial table (default: the global one, see ``manual_seed``).
 
     Attributes:
-        W: ``(num_embeddings, embedding_dim)`` table.
+        W: ``(num_embeddings, embedding_dim)`` table (also readable as ``weight``, PyTorch's
+            name: the same array, in the same layout).
         dW: its gradient, ``None`` until the first backward.
         indices: the indices of the last forward, ``None`` until then.
 
@@ -127,6 +128,11 @@ class Embedding(Module):
                                                           self.num_embeddings))
         return None  # the indices are integers: there is no gradient to pass further down
         # END SOLUTION
+
+    @property
+    def weight(self) -> np.ndarray:
+        """``W`` under PyTorch's name (``init.normal_(embedding.weight)`` fills ``W``)."""
+        return self.W
 
     def parameters(self) -> list[np.ndarray]:
         return [self.W]

@@ -13,7 +13,7 @@ import numpy as np
 from mini_torch import init
 from mini_torch._checks import as_float_array, check_in_range, check_positive_int
 from mini_torch.nn._helpers import check_sequence
-from mini_torch.nn.activation import GELU
+from mini_torch.nn.activation import GELU, ReLU
 from mini_torch.nn.attention import MultiHeadSelfAttention
 from mini_torch.nn.container import Sequential
 from mini_torch.nn.dropout import Dropout
@@ -22,32 +22,18 @@ from mini_torch.nn.module import Module
 from mini_torch.nn.normalization import LayerNorm
 
 
-class PerPosition(Sequential):
-    """A ``Sequential`` applied to every position of a sequence independently.
-
-    ``Linear`` works on rows ``(N, features)``. A sequence ``(N, T, D)`` is ``N * T`` such rows,
-    one per position, so this container reshapes it to ``(N * T, D)``, runs its modules, and
-    reshapes the result back to ``(N, T, D_out)``. The backward does the same with the gradient.
-
-    Shape:
-        - Input: ``(*, D_in)``, e.g. ``(N, T, D_in)``
-        - Output: ``(*, D_out)``, e.g. ``(N, T, D_out)``
-
-    Examples:
-        >>> mlp = PerPosition(Linear(16, 64), GELU(), Linear(64, 16))
-        >>> mlp(np.zeros((2, 5, 16), np.float32)).shape
-        (2, 5, 16)
-    """
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x)
-        rows = super().forward(x.reshape(-1, x.shape[-1]))          # (N*T, D_out)
-        return rows.reshape(*x.shape[:-1], rows.shape[-1])          # (N, T, D_out)
-
-    def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        grad_output = np.asarray(grad_output)
-        grad_rows = super().backward(grad_output.reshape(-1, grad_output.shape[-1]))
-        return grad_rows.reshape(*grad_output.shape[:-1], grad_rows.shape[-1])
+def _activation(activation: str | Module) -> Module:
+    """The MLP's activation from PyTorch's ``activation`` argument: a name or a module."""
+    if isinstance(activation, Module):
+        return activation
+    if activation == "gelu":
+        return GELU()
+    if activation == "relu":
+        return ReLU()
+    raise ValueError(
+        f"TransformerBlock: activation must be 'gelu', 'relu' or a Module such as "
+        f"GELU(approximate='tanh'), got {activation!r}."
+    )
 
 
 def _pytorch_linear_init(layer: Linear, generator: np.random.Generator) -> Linear:
@@ -55,7 +41,7 @@ def _pytorch_linear_init(layer: Linear, generator: np.random.Generator) -> Linea
 
     In a residual block this keeps each branch's output small next to the residual stream.
     """
-    bound = 1.0 / math.sqrt(layer.input_dim)
+    bound = 1.0 / math.sqrt(layer.in_features)
     layer.W[...] = generator.uniform(-bound, bound, size=layer.W.shape)
     layer.b[...] = generator.uniform(-bound, bound, size=layer.b.shape)
     return layer
@@ -67,16 +53,20 @@ class TransformerBlock(Module):
         h = x + drop(attn(ln1(x)))          # every position gathers from the earlier ones
         y = h + drop(mlp(ln2(h)))           # then each position is transformed on its own
 
-    ``mlp`` is ``Linear(D, mlp_ratio * D)``, ``GELU``, ``Linear(mlp_ratio * D, D)`` applied per
-    position. The block equals ``torch.nn.TransformerEncoderLayer(D, H, mlp_ratio * D, dropout,
-    activation="gelu", batch_first=True, norm_first=True)`` called with a causal mask. The
-    linear layers of the MLP start as PyTorch's do (uniform in ``+-1/sqrt(fan_in)``).
+    ``mlp`` is ``Sequential(Linear(D, mlp_ratio * D), activation, Linear(mlp_ratio * D, D))``;
+    ``Linear`` acts on the last axis, so it transforms every position on its own. The block
+    equals ``torch.nn.TransformerEncoderLayer(D, H, mlp_ratio * D, dropout, activation,
+    batch_first=True, norm_first=True)`` called with a causal mask. The linear layers of the MLP
+    start as PyTorch's do (uniform in ``+-1/sqrt(fan_in)``).
 
     Args:
         embed_dim: ``D``, the features per position.
         num_heads: ``H``, the attention heads (``D`` must be divisible by ``H``).
         mlp_ratio: the hidden width of the MLP is ``mlp_ratio * D``.
-        dropout: dropout probability after the attention and after the MLP.
+        dropout: dropout probability of the attention weights, after the attention and after
+            the MLP (where ``TransformerEncoderLayer`` applies it, except inside its MLP).
+        activation: the MLP's nonlinearity, ``"gelu"`` (default), ``"relu"``, or a module such
+            as ``GELU(approximate="tanh")``.
         rng: generator for the initial weights (default: the global one).
 
     Attributes:
@@ -93,7 +83,8 @@ class TransformerBlock(Module):
     """
 
     def __init__(self, embed_dim: int, num_heads: int, mlp_ratio: int = 4,
-                 dropout: float = 0.0, *, rng: np.random.Generator | None = None) -> None:
+                 dropout: float = 0.0, activation: str | Module = "gelu", *,
+                 rng: np.random.Generator | None = None) -> None:
         super().__init__()
         self.embed_dim = check_positive_int(embed_dim, "embed_dim", "TransformerBlock")
         self.mlp_ratio = check_positive_int(mlp_ratio, "mlp_ratio", "TransformerBlock")
@@ -101,12 +92,13 @@ class TransformerBlock(Module):
         generator = init.get_generator() if rng is None else rng
         hidden = self.mlp_ratio * self.embed_dim
         self.ln1 = LayerNorm(self.embed_dim)
-        self.attn = MultiHeadSelfAttention(self.embed_dim, num_heads, causal=True, rng=generator)
+        self.attn = MultiHeadSelfAttention(self.embed_dim, num_heads, causal=True,
+                                           dropout=dropout, rng=generator)
         self.drop1 = Dropout(dropout)
         self.ln2 = LayerNorm(self.embed_dim)
-        self.mlp = PerPosition(
+        self.mlp = Sequential(
             _pytorch_linear_init(Linear(self.embed_dim, hidden, rng=generator), generator),
-            GELU(),
+            _activation(activation),
             _pytorch_linear_init(Linear(hidden, self.embed_dim, rng=generator), generator),
         )
         self.drop2 = Dropout(dropout)

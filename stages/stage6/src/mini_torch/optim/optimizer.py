@@ -54,12 +54,19 @@ class Optimizer(ABC):
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
 
-    def zero_grad(self) -> None:
-        """Call ``zero_grad()`` on every module that has one (objects without it are skipped)."""
+    def zero_grad(self, set_to_none: bool = False) -> None:
+        """Call ``zero_grad()`` on every module that has one (objects without it are skipped).
+
+        ``set_to_none=True`` is passed on (PyTorch's option: the gradients become ``None``, and
+        :meth:`step` skips a parameter without a gradient); the default zeros them in place.
+        """
         for module in self.modules:
             zero_grad = getattr(module, "zero_grad", None)
             if callable(zero_grad):
-                zero_grad()
+                if set_to_none:
+                    zero_grad(set_to_none=True)
+                else:
+                    zero_grad()  # duck-typed objects may take no argument
 
     def _parameters_and_grads(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Each ``(parameter, gradient)`` pair once, skipping parameters without a gradient."""
