@@ -59,7 +59,7 @@ from instructor.repo import (
 )
 from instructor.solutions import STUB_LINE, MarkerError, find_regions, strip_markers, stub_solutions
 
-#: What each stage adds, for the README of a release (DESIGN.md §1).
+#: What each stage adds, for the README of a release (the stage table of README.md).
 STAGE_ELEMENTS = {
     1: "the functional core: forward/backward pairs, init, seeding, data, plots, gradcheck",
     2: "Module, Sequential, Linear and the activation modules",

@@ -1,6 +1,6 @@
 """Where things live in the Mini-Torch monorepo: its root, its stages and their package files.
 
-Layout (see DESIGN.md §2)::
+Layout (see docs/architecture.md, section 1)::
 
     <root>/noxfile.py
     <root>/stages/stage1/src/mini_torch/...

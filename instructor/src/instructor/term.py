@@ -1,6 +1,6 @@
 """A term: what the students of one course receive, stage by stage, and the staff's folder.
 
-Two ways to run a term (DESIGN.md §6), both leak-checked (:mod:`instructor.leakcheck`) before
+Two ways to run a term (docs/instructor.md), both leak-checked (:mod:`instructor.leakcheck`) before
 anything a student receives is written:
 
 **One repository per student for the whole term** (:func:`write_term_repository`,

@@ -1,6 +1,6 @@
 """Static checks of a submission before it is run: prohibited and grader-tampering imports.
 
-The course rule (DESIGN.md §2): ``mini_torch`` is built on numpy; it never imports a deep-learning
+The course rule (docs/architecture.md, section 1): ``mini_torch`` is built on numpy; it never imports a deep-learning
 or autograd library. The grader reads every ``.py`` file of the submission's ``src/mini_torch``
 and ``examples/`` with :mod:`ast` (nothing is executed) and refuses to run a submission that
 imports one: such a submission scores 0 with a message naming the file, the line and the module.
