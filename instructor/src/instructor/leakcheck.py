@@ -1,4 +1,6 @@
-"""The leak check: what a student receives never gives away the work it asks for (docs/instructor.md).
+"""The leak check: what a student receives never gives away the work it asks for.
+
+The rule, and the tools that keep it, are in docs/instructor.md.
 
 Every tool that writes a student artifact (``release``, the term bake, ``open-stage``, the
 Classroom starters) calls :func:`refuse_leaks` on what it wrote, and writes nothing (or removes

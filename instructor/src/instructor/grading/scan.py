@@ -1,9 +1,10 @@
 """Static checks of a submission before it is run: prohibited and grader-tampering imports.
 
-The course rule (docs/architecture.md, section 1): ``mini_torch`` is built on numpy; it never imports a deep-learning
-or autograd library. The grader reads every ``.py`` file of the submission's ``src/mini_torch``
-and ``examples/`` with :mod:`ast` (nothing is executed) and refuses to run a submission that
-imports one: such a submission scores 0 with a message naming the file, the line and the module.
+The course rule (docs/architecture.md, section 1): ``mini_torch`` is built on numpy; it never
+imports a deep-learning or autograd library. The grader reads every ``.py`` file of the
+submission's ``src/mini_torch`` and ``examples/`` with :mod:`ast` (nothing is executed) and
+refuses to run a submission that imports one: such a submission scores 0 with a message naming
+the file, the line and the module.
 
 The package must not import the test framework either: code in ``mini_torch`` runs inside the
 grader's pytest process, and an import of ``pytest`` / ``_pytest`` / ``pluggy`` from it can only
