@@ -186,9 +186,8 @@ def runtime_mounts() -> list[str]:
     environment = _site_packages()
     if os.path.realpath(sys.prefix) != os.path.realpath(sys.base_prefix):
         base = sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_prefix})
-        for key in ("purelib", "platlib"):
-            path = base[key]
-            if os.path.isdir(path) and path not in environment:
+        for path in sorted({base["purelib"], base["platlib"]} - set(environment)):
+            if os.path.isdir(path):
                 args += ["--tmpfs", path]
     for folder in environment:
         for name in sorted(os.listdir(folder)):
