@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import select
 import shutil
 import signal
@@ -49,6 +48,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from instructor.repo import InstructorError
+
+try:
+    import resource
+except ImportError:  # Windows: no workers there (choose_jail refuses), the other tools run
+    resource = None
 
 #: The worker script (run by path: the jail imports nothing of the instructor package).
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
@@ -337,6 +341,10 @@ def choose_jail(*, unisolated: bool = False, private: Iterable[Path] = ()) -> Ja
         InstructorError: no jail is possible and ``unisolated`` is False; the message says how
             to get one on this platform.
     """
+    if os.name != "posix":
+        raise InstructorError(
+            "grading runs its workers on Linux (a jail) or macOS (--unisolated); on Windows, "
+            "grade inside WSL 2 or the Gradescope image under Docker (docs/instructor.md)")
     forced = os.environ.get(JAIL_VARIABLE, "")
     if forced and forced not in KINDS:
         raise InstructorError(f"{JAIL_VARIABLE}={forced}: expected one of {', '.join(KINDS)}")
