@@ -391,6 +391,8 @@ def test_feedback_groups_failures_by_error_with_where():
     assert "1 hidden check(s) of MSELoss.forward did not pass" in text
     assert "[d]" not in text and "wrong values" not in text.split("Not scored")[0]
     assert "Not scored" in text and 'relu, case "a"' in text
+    # The rerun hint selects the task's own test file (named after the class).
+    assert 'nox -s stage3 -- --submission PATH -k "mse_loss"' in text
 
 
 def test_headline_joins_an_empty_assertion_line_with_the_next():

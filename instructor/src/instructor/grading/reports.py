@@ -99,7 +99,14 @@ def gradebook_text(results: Sequence[SubmissionResult]) -> str:
 
 
 def _rerun_hint(result: SubmissionResult, test: CheckResult) -> str:
-    name = test.task.rsplit(".", 1)[-1].split(":")[-1]
+    """The public tests of the check's task: ``-k mse_loss`` (the test files are named after
+    the class), ``-k relu_backward`` (a function), ``-k train_sine`` (an example script)."""
+    if ":" in test.task:
+        name = test.task.partition(":")[0].rsplit("/", 1)[-1].removesuffix(".py")
+    else:
+        words = task_words(test.task).split(".")
+        name = words[0] if words[0][:1].isupper() else words[-1]
+        name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
     return f'nox -s stage{result.stage} -- --submission PATH -k "{name}"'
 
 
