@@ -421,3 +421,10 @@ def test_a_submission_that_was_not_graded_gets_feedback_on_the_reason():
                               integrity=["src/mini_torch/nn/loss.py:3: imports torch"])
     text = feedback_text(result)
     assert "not graded" in text and "imports torch" in text
+
+
+def test_a_verdict_names_an_unnamed_result_in_words_not_by_its_step():
+    raised = check("stage3/x[refuses]", "mini_torch.nn.loss.MSELoss.forward",
+                   "src/mini_torch/nn/loss.py", Program(), ["v1"])
+    problem = judge(raised, {"v1": "NotImplementedError"}, {"v1": "ValueError"})
+    assert problem == "the result: expected 'ValueError', got 'NotImplementedError'"

@@ -7,6 +7,8 @@ strictly (:func:`instructor.grading.worker.decode_array`), so a malformed answer
 
 from __future__ import annotations
 
+import re
+
 from instructor.checks import Check
 from instructor.grading.worker import decode_array
 
@@ -77,12 +79,17 @@ def _same(name: str, got, want, rtol: float, atol: float) -> str | None:
     return None
 
 
+def _label(name: str) -> str:
+    """An output's name as the student reads it: a step's automatic name (``v3``) says nothing."""
+    return "the result" if re.fullmatch(r"v\d+", name) else name
+
+
 def judge(check: Check, got: dict, want: dict) -> str | None:
     """None when every output of ``check`` matches the reference's, else the reason."""
     for name in check.outputs:
         if name not in got:
-            return f"{name}: missing from the answer"
-        problem = _same(name, got[name], want[name], check.rtol, check.atol)
+            return f"{_label(name)}: missing from the answer"
+        problem = _same(_label(name), got[name], want[name], check.rtol, check.atol)
         if problem:
             return problem
     return None
