@@ -87,6 +87,16 @@ def build_discriminator(dropout: float) -> nn.Sequential:
     )
 
 
+def build_models(args: argparse.Namespace
+                 ) -> tuple[nn.Sequential, nn.Sequential, optim.Adam, optim.Adam]:
+    """The generator, the discriminator and an Adam optimizer for each, from the arguments."""
+    generator = build_generator()
+    discriminator = build_discriminator(args.dropout)
+    g_optimizer = optim.Adam(generator, lr=args.lr, betas=(0.5, 0.999))
+    d_optimizer = optim.Adam(discriminator, lr=args.lr, betas=(0.5, 0.999))
+    return generator, discriminator, g_optimizer, d_optimizer
+
+
 def sample_noise(batch_size: int) -> np.ndarray:
     """``z ~ N(0, 1)`` of shape ``(batch_size, NOISE_DIM)`` from the global generator."""
     return init.get_generator().standard_normal((batch_size, NOISE_DIM), dtype=np.float32)
@@ -178,11 +188,8 @@ def main() -> None:
     print(f"train: {len(train_set)} real digits, batches of {args.batch_size}, "
           f"{args.steps} steps ({args.steps / len(loader):.1f} epochs)")
 
-    generator = build_generator()
-    discriminator = build_discriminator(args.dropout)
+    generator, discriminator, g_optimizer, d_optimizer = build_models(args)
     criterion = nn.BCEWithLogitsLoss()
-    g_optimizer = optim.Adam(generator, lr=args.lr, betas=(0.5, 0.999))
-    d_optimizer = optim.Adam(discriminator, lr=args.lr, betas=(0.5, 0.999))
     print("generator:", generator)
     print("discriminator:", discriminator)
 
