@@ -33,6 +33,7 @@ import math
 import platform
 import pstats
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -126,8 +127,7 @@ def profiled_shares(step: Callable[[], object], steps: int = 10) -> dict[str, fl
 
 # ------------------------------------------------------------------------------ the char LM
 
-LM_SIZES = {"batch_size": 32, "block_size": 64, "width": 64, "heads": 4, "layers": 2}
-LM_LR = 6e-3
+LM_SIZES = ("batch_size", "block_size", "width", "heads", "layers")
 
 
 class TorchCharLM(torch.nn.Module):
@@ -178,21 +178,22 @@ class TorchCharLM(torch.nn.Module):
 def lm_setup():
     """The example's model, loss, optimizer and one batch; the PyTorch twin and its step."""
     example = load_example("train_char_lm")
+    args = _example_defaults(example, "train_char_lm")
+    size = {name: getattr(args, name) for name in LM_SIZES}
     mini_torch.manual_seed(0)
     text = load_text(shakespeare_path())
     vocab = CharVocab(text)
-    size = LM_SIZES
     loader = DataLoader(CharDataset(vocab.encode(text), size["block_size"]),
                         batch_size=size["batch_size"], shuffle=True, drop_last=True)
     x, y = next(iter(loader))
     model = example.CharTransformer(len(vocab), size["block_size"], size["width"],
                                     size["heads"], size["layers"])
     criterion = nn.CrossEntropyLoss()
-    optimizer = optim.AdamW(model, lr=LM_LR)
+    optimizer = optim.AdamW(model, lr=args.lr)
     twin = TorchCharLM(len(vocab), size["block_size"], size["width"], size["heads"],
                        size["layers"])
     twin.load_from(model)
-    twin_optimizer = torch.optim.AdamW(twin.parameters(), lr=LM_LR)
+    twin_optimizer = torch.optim.AdamW(twin.parameters(), lr=args.lr)
     tx, ty = torch.from_numpy(np.asarray(x, np.int64)), torch.from_numpy(np.asarray(y, np.int64))
 
     def ours() -> float:
@@ -207,12 +208,12 @@ def lm_setup():
         twin_optimizer.step()
         return loss.item()
 
-    return model, optimizer, ours, theirs
+    return model, optimizer, size, ours, theirs
 
 
-def lm_breakdown(model, optimizer, step: Callable[[], object], repeats: int) -> dict:
+def lm_breakdown(model, optimizer, size: dict, step: Callable[[], object],
+                 repeats: int) -> dict:
     """Each part of one LM step timed alone on arrays of the step's shapes (seconds)."""
-    size = LM_SIZES
     batch, length, dim = size["batch_size"], size["block_size"], size["width"]
     heads, layers, vocab = size["heads"], size["layers"], model.head.out_features
     rows, hidden, head_dim = batch * length, 4 * dim, dim // size["heads"]
@@ -360,7 +361,7 @@ class TorchGAN:
 def gan_setup():
     """The example's two nets, optimizers and one real batch; the PyTorch twin and its step."""
     example = load_example("train_gan")
-    args = _example_defaults(example)
+    args = _example_defaults(example, "train_gan")
     mini_torch.manual_seed(0)
     loader = DataLoader(MNISTDataset(mnist_path("train")), batch_size=args.batch_size,
                         shuffle=True, drop_last=True)
@@ -380,11 +381,10 @@ def gan_setup():
     return example, (generator, discriminator, g_optimizer, d_optimizer, real), ours, theirs
 
 
-def _example_defaults(example) -> argparse.Namespace:
+def _example_defaults(example, name: str) -> argparse.Namespace:
     """The example's command-line defaults, as if it were run without arguments."""
-    import sys
     saved = sys.argv
-    sys.argv = [str(EXAMPLES / "train_gan.py")]
+    sys.argv = [str(EXAMPLES / f"{name}.py")]
     try:
         return example.parse_args()
     finally:
@@ -461,14 +461,14 @@ def run(threads: int, repeats: int) -> list[dict]:
     numexpr.set_num_threads(threads)
     torch.set_num_threads(threads)
     results = []
-    model, optimizer, ours, theirs = lm_setup()
+    model, optimizer, size, ours, theirs = lm_setup()
     first_ours, first_theirs = ours(), theirs()
     if not math.isclose(first_ours, first_theirs, rel_tol=1e-4):
         raise AssertionError(f"the LM twins differ: first loss {first_ours} vs {first_theirs}")
     medians = compare({"mini_torch": ours, "torch": theirs}, repeats)
-    breakdown = lm_breakdown(model, optimizer, ours, repeats)
+    breakdown = lm_breakdown(model, optimizer, size, ours, repeats)
     results.append({
-        "name": f"char LM training step (example defaults {LM_SIZES}), {threads} thread(s)",
+        "name": f"char LM training step (the example's defaults: {size}), {threads} thread(s)",
         "seconds": medians, "breakdown": breakdown, "shares": profiled_shares(ours),
         "ratios": {"mini_torch / torch (goal <= 1.2)": medians["mini_torch"] / medians["torch"]},
     })
@@ -485,12 +485,17 @@ def run(threads: int, repeats: int) -> list[dict]:
 
 
 def main() -> None:
+    global EXAMPLES
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, default=Path("bench_results/generative.json"))
     parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
                         help="thread counts to run, each for numpy, numexpr and PyTorch alike")
+    parser.add_argument("--examples", type=Path, default=EXAMPLES,
+                        help="the folder of train_char_lm.py and train_gan.py (default: stage "
+                             "6's; another checkout's, to measure a before/after)")
     args = parser.parse_args()
+    EXAMPLES = args.examples
     repeats = 5 if args.quick else 31
     results = [result for threads in args.threads for result in run(threads, repeats)]
     blas = [(info["internal_api"], info.get("architecture")) for info in threadpool_info()]

@@ -16,8 +16,8 @@ cross-entropy, in nats per character, over all of its non-overlapping windows of
 At the end the script writes into ``--out`` the loss curves (PNG) and ``char_lm_sample.txt``:
 text the model writes one character at a time, each drawn from its predicted distribution.
 
-The defaults (2 blocks, width 64, 4 heads, context 64, batch 32, AdamW with a cosine decay from
-6e-3, 2,000 steps) reach about 1.9 nats per character on the validation split, against 2.60 for
+The defaults (2 blocks, width 128, 4 heads, context 64, batch 32, AdamW with a cosine decay from
+6e-3, 2,500 steps) reach about 1.82 nats per character on the validation split, against 2.60 for
 the bigram baseline.
 
     python examples/train_char_lm.py                     # the default, seeded run
@@ -49,14 +49,14 @@ PROMPT = "\n"
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=2000, help="optimizer steps (batches)")
+    parser.add_argument("--steps", type=int, default=2500, help="optimizer steps (batches)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lr", type=float, default=6e-3, help="initial AdamW learning rate")
     parser.add_argument("--schedule", choices=["cosine", "constant"], default="cosine",
                         help="how the learning rate changes over the steps")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--block-size", type=int, default=64, help="context length T")
-    parser.add_argument("--width", type=int, default=64, help="embedding width D")
+    parser.add_argument("--width", type=int, default=128, help="embedding width D")
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--layers", type=int, default=2, help="transformer blocks")
     parser.add_argument("--temperature", type=float, default=0.8,

@@ -51,7 +51,7 @@ GRID_SIZE = 32        # samples per checkpoint grid
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=6000,
+    parser.add_argument("--steps", type=int, default=7000,
                         help="training steps (one discriminator and one generator update each)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of both nets")
