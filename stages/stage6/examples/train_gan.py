@@ -22,7 +22,7 @@ game: cleaner strokes than ``G`` itself draws.
 
 The script writes into ``--out`` a grid of samples from the same fixed noise at every checkpoint
 (watch the digits emerge), the two loss curves, and ``gan_samples.npy``: 1,000 samples of the
-final generator, float32, shape ``(1000, 784)``, values in [0, 1].
+final averaged generator, float32, shape ``(1000, 784)``, values in [0, 1].
 
     python examples/train_gan.py                        # the default, seeded run
     python examples/train_gan.py --steps 500            # a short look
@@ -51,7 +51,7 @@ GRID_SIZE = 32        # samples per checkpoint grid
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=7000,
+    parser.add_argument("--steps", type=int, default=8000,
                         help="training steps (one discriminator and one generator update each)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of both nets")
