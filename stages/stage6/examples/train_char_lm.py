@@ -59,6 +59,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--width", type=int, default=128, help="embedding width D")
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--layers", type=int, default=2, help="transformer blocks")
+    parser.add_argument("--dropout", type=float, default=0.0,
+                        help="dropout in the blocks (attention weights, after the attention and "
+                             "after the MLP)")
     parser.add_argument("--temperature", type=float, default=0.8,
                         help="sampling temperature of the written text (lower: safer choices)")
     parser.add_argument("--out", type=Path, default=Path("outputs/stage6"),
@@ -68,6 +71,8 @@ def parse_args() -> argparse.Namespace:
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1, got "
                          f"{getattr(args, name)}")
+    if not 0.0 <= args.dropout < 1.0:
+        parser.error(f"--dropout must be in [0, 1), got {args.dropout}")
     if args.temperature <= 0:
         parser.error(f"--temperature must be positive, got {args.temperature}")
     return args
@@ -83,12 +88,12 @@ class CharTransformer(nn.Module):
     """
 
     def __init__(self, vocab_size: int, block_size: int, width: int, num_heads: int,
-                 num_layers: int) -> None:
+                 num_layers: int, dropout: float = 0.0) -> None:
         super().__init__()
         self.block_size = block_size
         self.token = nn.Embedding(vocab_size, width)
         self.position = nn.Embedding(block_size, width)
-        self.blocks = nn.Sequential(*[nn.TransformerBlock(width, num_heads)
+        self.blocks = nn.Sequential(*[nn.TransformerBlock(width, num_heads, dropout=dropout)
                                       for _ in range(num_layers)])
         self.ln = nn.LayerNorm(width)
         self.head = nn.Linear(width, vocab_size)
@@ -224,7 +229,8 @@ def main() -> None:
     print(f"uniform guess: {np.log(len(vocab)):.3f} nats/char; add-one bigram baseline: "
           f"{bigram_loss(train_ids, val_ids, len(vocab)):.3f} nats/char (validation)")
 
-    model = CharTransformer(len(vocab), args.block_size, args.width, args.heads, args.layers)
+    model = CharTransformer(len(vocab), args.block_size, args.width, args.heads, args.layers,
+                            args.dropout)
     criterion = nn.CrossEntropyLoss()
     optimizer = optim.AdamW(model, lr=args.lr)
     n_params = sum(param.size for param in model.parameters())
