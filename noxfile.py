@@ -193,13 +193,15 @@ def generate(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks of the last stage: ratios measured in one process, also written as JSON.
 
-    PyTorch (the CPU wheel) is installed here and nowhere else: the step is compared with it.
+    PyTorch (the CPU wheel) is installed here and nowhere else: the steps are compared with it
+    (the MLP's in run_benchmarks.py, the GAN's and the char LM's in bench_generative.py).
     The count of given against solution lines is printed too.
     """
     session.install("--quiet", str(ROOT / "stages" / f"stage{max(STAGES)}"), TORCH,
                     "threadpoolctl>=3.1")
     session.run("python", "instructor/benchmarks/count_lines.py")
     session.run("python", "instructor/benchmarks/run_benchmarks.py", *session.posargs)
+    session.run("python", "instructor/benchmarks/bench_generative.py", *session.posargs)
 
 
 @nox.session

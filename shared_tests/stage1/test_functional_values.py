@@ -119,6 +119,35 @@ def test_gelu_exact_is_x_times_normal_cdf():
     np.testing.assert_allclose(F.gelu(values), expected, rtol=1e-12, atol=1e-15)
 
 
+def test_gelu_exact_in_float32_is_the_erf_form_to_float32_precision():
+    # float32 has a unit roundoff of 2**-24 (6e-8); allow eight units of |gelu(x)| plus 1e-6
+    # absolute, and compare against the standard library's erf in double precision. 40,001
+    # values: more than two of the blocks the float32 path computes in, and not a multiple.
+    values = np.linspace(-8.0, 8.0, 40_001)
+    expected = np.array([v * 0.5 * (1.0 + math.erf(v / math.sqrt(2.0)))
+                         for v in values.astype(np.float32).astype(float)])
+    got = F.gelu(values.astype(np.float32))
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=8 * 2.0**-24, atol=1e-6)
+
+
+def test_gelu_backward_in_float32_is_the_exact_slope_to_float32_precision():
+    # d/dx [x Phi(x)] = Phi(x) + x phi(x), in double precision with the standard library
+    values = np.linspace(-8.0, 8.0, 40_001).astype(np.float32)
+    expected = [0.5 * (1.0 + math.erf(v / math.sqrt(2.0)))
+                + v * math.exp(-0.5 * v * v) / math.sqrt(2.0 * math.pi)
+                for v in values.astype(float)]
+    got = F.gelu_backward(np.ones_like(values), values)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=8 * 2.0**-24, atol=1e-6)
+
+
+def test_gelu_in_float32_keeps_the_shape_of_its_input():
+    x = np.linspace(-3.0, 3.0, 2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4)
+    np.testing.assert_allclose(F.gelu(x).ravel(), F.gelu(x.ravel()), rtol=0, atol=0)
+    assert F.gelu(x).shape == (2, 3, 4)
+
+
 def test_gelu_tanh_form_matches_pytorch_formula():
     values = np.linspace(-4.0, 4.0, 17)
     expected = [0.5 * v * (1.0 + math.tanh(math.sqrt(2.0 / math.pi) * (v + 0.044715 * v**3)))

@@ -11,6 +11,7 @@ learning starts; the quality targets of the default runs are measured by
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import re
 import subprocess
@@ -154,3 +155,47 @@ def test_train_char_lm_writes_the_loss_curves(lm_run):
 def test_train_char_lm_writes_only_into_the_out_folder(lm_run):
     _, out = lm_run
     assert sorted(path.name for path in out.parent.iterdir()) == [out.name]
+
+
+# --------------------------------------------------------------------------- progress and timing
+
+def load_script(examples: Path, name: str):
+    """Import an example script as a module, without running its ``main``."""
+    spec = importlib.util.spec_from_file_location(name, examples / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("script", ["train_gan", "train_char_lm"])
+def test_progress_line_gives_the_rate_and_the_time_left(examples, script):
+    progress_line = load_script(examples, script).progress_line
+    # 50 of 200 steps in 10 s: 5 steps per second, and 150 steps left take 30 s
+    line = progress_line(50, 200, 10.0, "loss 1.0")
+    assert re.search(r"step\s+50/200\s+5\.0 steps/s\s+ETA 0:30\s+loss 1\.0", line), line
+    # 100 of 1,000 steps in 25 s: 4 steps per second, 900 left take 225 s = 3 min 45 s
+    assert "ETA 3:45" in progress_line(100, 1000, 25.0)
+
+
+@pytest.mark.parametrize("run", ["gan_run", "lm_run"])
+def test_examples_report_the_time_of_the_training_steps_alone(request, run):
+    result, _ = request.getfixturevalue(run)
+    match = re.search(r"trained (\d+) steps: (\d+\.\d+) s in the training steps \((\d+\.\d) ms "
+                      r"per step, the steps alone\); the loop with [a-z ,]+ (\d+\.\d+) s "
+                      r"\(CPU time",
+                      result.stdout)
+    assert match, result.stdout
+    steps, train_seconds, per_step, loop_seconds = (float(group) for group in match.groups())
+    # both printed rounded: the seconds to 0.005 s (spread over the steps), the ms to 0.05 ms
+    assert per_step == pytest.approx(1000 * train_seconds / steps,
+                                     abs=1000 * 0.005 / steps + 0.05)
+    assert train_seconds <= loop_seconds  # the steps are a part of the loop
+
+
+@pytest.mark.parametrize("run, steps", [("gan_run", 20), ("lm_run", 30)])
+def test_examples_log_progress_with_steps_per_second_and_an_eta(request, run, steps):
+    result, _ = request.getfixturevalue(run)
+    # the output is not a terminal here: the logged lines are printed, the updates between not
+    assert re.search(rf"step\s+{steps}/{steps}\s+\d+\.\d steps/s\s+ETA 0:00", result.stdout), \
+        result.stdout
+    assert "\r" not in result.stdout

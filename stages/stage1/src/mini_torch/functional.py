@@ -63,6 +63,15 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _GELU_CUBIC = 0.044715
+# erf(z) ~ z * P(z^2) / Q(z^2) on [-4, 4], the rational approximation Eigen and XLA use for
+# float32 (absolute error below 5e-7; beyond +-4, erf is +-1 to float32 precision). Highest
+# power first, for Horner's rule.
+_ERF32_P = (-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,
+            -5.69250639462346e-05, -7.34990630326855e-04, -2.95459980854025e-03,
+            -1.60960333262415e-02)
+_ERF32_Q = (-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03,
+            -7.37332916720468e-03, -1.42647390514189e-02)
+_ERF32_BLOCK = 16384  # float32 values per block: a few blocks fit in a core's L2 cache
 
 
 # --------------------------------------------------------------------------------------- linear
@@ -206,6 +215,40 @@ def tanh_backward(grad_output: np.ndarray, x: np.ndarray) -> np.ndarray:
     # END SOLUTION
 
 
+def _erf(z: np.ndarray) -> np.ndarray:
+    """The error function, element-wise, in the dtype of ``z``.
+
+    float64 (and any dtype but float32): ``scipy.special.erf``. float32: the rational
+    approximation above, accurate to float32 precision. Why: scipy evaluates a float32 ``erf``
+    one element at a time in double precision, and in a transformer's MLP that made GELU 40 % of
+    the training step. The polynomials are evaluated in place, block by block, so that their
+    twenty passes stay in the CPU's cache instead of reading and writing whole arrays of
+    megabytes: about 2.5 times faster than scipy at the course's sizes (docs/performance.md).
+    """
+    if z.dtype != np.float32:
+        return special.erf(z)
+    flat = np.clip(z, -4.0, 4.0).reshape(-1)     # a new array: free to overwrite
+    out = np.empty_like(flat)
+    z2 = np.empty(min(flat.size, _ERF32_BLOCK), dtype=np.float32)
+    denominator = np.empty_like(z2)
+    for start in range(0, flat.size, _ERF32_BLOCK):
+        block = flat[start:start + _ERF32_BLOCK]
+        numerator = out[start:start + _ERF32_BLOCK]
+        size = block.size
+        np.multiply(block, block, out=z2[:size])
+        numerator.fill(_ERF32_P[0])
+        for coefficient in _ERF32_P[1:]:  # Horner's rule: p = p * z^2 + c
+            numerator *= z2[:size]
+            numerator += coefficient
+        denominator[:size] = _ERF32_Q[0]
+        for coefficient in _ERF32_Q[1:]:
+            denominator[:size] *= z2[:size]
+            denominator[:size] += coefficient
+        numerator *= block
+        numerator /= denominator[:size]
+    return out.reshape(z.shape)
+
+
 def gelu(x: np.ndarray, approximate: str = "none") -> np.ndarray:
     """Gaussian error linear unit, as in PyTorch.
 
@@ -221,7 +264,7 @@ def gelu(x: np.ndarray, approximate: str = "none") -> np.ndarray:
     if approximate == "tanh":
         inner = _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x * x * x)
         return 0.5 * x * (1.0 + np.tanh(inner))
-    return 0.5 * x * (1.0 + special.erf(x * _INV_SQRT_2))
+    return 0.5 * x * (1.0 + _erf(x * _INV_SQRT_2))
     # END SOLUTION
 
 
@@ -236,7 +279,7 @@ def gelu_backward(grad_output: np.ndarray, x: np.ndarray, approximate: str = "no
         d_inner = _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_CUBIC * x * x)
         # d/dx [0.5 x (1 + t)] = 0.5 (1 + t) + 0.5 x (1 - t^2) d_inner
         return grad_output * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * d_inner)
-    cdf = 0.5 * (1.0 + special.erf(x * _INV_SQRT_2))
+    cdf = 0.5 * (1.0 + _erf(x * _INV_SQRT_2))
     pdf = _INV_SQRT_2PI * np.exp(-0.5 * x * x)
     return grad_output * (cdf + x * pdf)  # d/dx [x Phi(x)] = Phi(x) + x phi(x)
     # END SOLUTION
