@@ -155,14 +155,10 @@ def test_attention_matches_torch_multihead_attention(record, causal, rng):
         ("grad b_out", ours.db_out.ravel(), theirs.out_proj.bias.grad)])
 
 
-def test_transformer_block_matches_torch_transformer_encoder_layer(record, rng):
-    dim, heads, ratio = 16, 4, 4
-    ours = TransformerBlock(dim, heads, mlp_ratio=ratio, dropout=0.0)
-    _randomise(ours, rng)
-    theirs = torch.nn.TransformerEncoderLayer(
-        dim, heads, ratio * dim, dropout=0.0, activation="gelu", batch_first=True,
-        norm_first=True, dtype=torch.float64)
-    mapping = [  # (ours, theirs, transpose)
+def _transformer_mapping(ours: TransformerBlock, theirs) -> list[tuple]:
+    """(our array, torch parameter, transposed?) of every parameter of a block, in our
+    parameters' order; copies ours into the torch layer."""
+    mapping = [
         (ours.ln1.gamma, theirs.norm1.weight, False), (ours.ln1.beta, theirs.norm1.bias, False),
         (ours.attn.W_qkv, theirs.self_attn.in_proj_weight, True),
         (ours.attn.b_qkv, theirs.self_attn.in_proj_bias, False),
@@ -172,9 +168,20 @@ def test_transformer_block_matches_torch_transformer_encoder_layer(record, rng):
         (ours.mlp[0].W, theirs.linear1.weight, True), (ours.mlp[0].b, theirs.linear1.bias, False),
         (ours.mlp[2].W, theirs.linear2.weight, True), (ours.mlp[2].b, theirs.linear2.bias, False),
     ]
-    assert len(mapping) == len(ours.parameters())
     for mine, torch_param, transpose in mapping:
         _copy(torch_param, mine.T if transpose else mine)
+    return mapping
+
+
+def test_transformer_block_matches_torch_transformer_encoder_layer(record, rng):
+    dim, heads, ratio = 16, 4, 4
+    ours = TransformerBlock(dim, heads, mlp_ratio=ratio, dropout=0.0)
+    _randomise(ours, rng)
+    theirs = torch.nn.TransformerEncoderLayer(
+        dim, heads, ratio * dim, dropout=0.0, activation="gelu", batch_first=True,
+        norm_first=True, dtype=torch.float64)
+    mapping = _transformer_mapping(ours, theirs)
+    assert len(mapping) == len(ours.parameters())
     x = rng.normal(size=(2, 9, dim))
     grad_output = rng.normal(size=(2, 9, dim))
     y = ours(x)

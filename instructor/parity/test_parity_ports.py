@@ -24,7 +24,15 @@ from mini_torch.nn import (
 )
 from mini_torch.nn.utils import clip_grad_norm_
 
-from .test_parity import _causal_mask, _check, _copy, _randomise, _run_torch, _t
+from .test_parity import (
+    _causal_mask,
+    _check,
+    _copy,
+    _randomise,
+    _run_torch,
+    _t,
+    _transformer_mapping,
+)
 
 
 @pytest.fixture
@@ -183,18 +191,7 @@ def test_transformer_block_with_relu_matches_torch(record, rng):
     theirs = torch.nn.TransformerEncoderLayer(dim, heads, 2 * dim, dropout=0.0,
                                               activation="relu", batch_first=True,
                                               norm_first=True, dtype=torch.float64)
-    for mine, torch_param, transpose in [
-            (ours.ln1.gamma, theirs.norm1.weight, False), (ours.ln1.beta, theirs.norm1.bias, False),
-            (ours.attn.W_qkv, theirs.self_attn.in_proj_weight, True),
-            (ours.attn.b_qkv, theirs.self_attn.in_proj_bias, False),
-            (ours.attn.W_out, theirs.self_attn.out_proj.weight, True),
-            (ours.attn.b_out, theirs.self_attn.out_proj.bias, False),
-            (ours.ln2.gamma, theirs.norm2.weight, False), (ours.ln2.beta, theirs.norm2.bias, False),
-            (ours.mlp[0].W, theirs.linear1.weight, True),
-            (ours.mlp[0].b, theirs.linear1.bias, False),
-            (ours.mlp[2].W, theirs.linear2.weight, True),
-            (ours.mlp[2].b, theirs.linear2.bias, False)]:
-        _copy(torch_param, mine.T if transpose else mine)
+    _transformer_mapping(ours, theirs)
     x, grad_output = rng.normal(size=(2, 5, dim)), rng.normal(size=(2, 5, dim))
     y = ours(x)
     grad_x = ours.backward(grad_output)
