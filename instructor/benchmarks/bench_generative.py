@@ -229,26 +229,21 @@ def lm_breakdown(model, optimizer, size: dict, step: Callable[[], object],
     q, k, v, g = (rand(batch, heads, length, head_dim) for _ in range(4))
     attn = F.softmax(rand(batch, heads, length, length), axis=-1)
 
-    def matmuls() -> None:
-        for x, W, grad in linear_arrays:
-            x @ W
-            grad @ W.T
-            x.T @ grad
-        for _ in range(layers):  # the six batched products of the attention, forward and back
-            q @ k.swapaxes(-1, -2)
-            attn @ v
-            attn.swapaxes(-1, -2) @ g
-            g @ v.swapaxes(-1, -2)
-            attn @ k
-            attn.swapaxes(-1, -2) @ q
-
-    def attention_matmuls() -> None:
+    def attention_matmuls() -> None:  # the six batched products of attention, forward and back
         q @ k.swapaxes(-1, -2)
         attn @ v
         attn.swapaxes(-1, -2) @ g
         g @ v.swapaxes(-1, -2)
         attn @ k
         attn.swapaxes(-1, -2) @ q
+
+    def matmuls() -> None:
+        for x, W, grad in linear_arrays:
+            x @ W
+            grad @ W.T
+            x.T @ grad
+        for _ in range(layers):
+            attention_matmuls()
 
     hidden_x, hidden_g = rand(batch, length, hidden), rand(batch, length, hidden)
 
