@@ -355,7 +355,10 @@ def choose_jail(*, unisolated: bool = False, private: Iterable[Path] = ()) -> Ja
             return JailPlan("bubblewrap")
         reasons.append(why)
     if forced in ("", "uid"):
-        works, why = _probe_uid(private)
+        key = "uid " + " ".join(sorted(str(p) for p in private)) + f" {uid_base()}"
+        if key not in _PROBED:  # the command line and the batch both ask: probe once
+            _PROBED[key] = _probe_uid(private)
+        works, why = _PROBED[key]
         if works:
             return JailPlan("uid", "; ".join(reasons))
         reasons.append(why)

@@ -275,6 +275,11 @@ def gradescope_results(result: SubmissionResult, execution_time: float | None = 
     }
 
 
+def gradescope_text(result: SubmissionResult) -> str:
+    """The contents of a ``results.json``."""
+    return json.dumps(gradescope_results(result), indent=1) + "\n"
+
+
 _SAFE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 
 
@@ -315,7 +320,7 @@ def make_out_folder(out: Path) -> None:
 def write_gradescope(result: SubmissionResult, path: Path) -> Path:
     """Gradescope's results.json at ``path``; an earlier regular file of the grader's is replaced,
     anything else there (a link, somebody else's file) is refused."""
-    text = json.dumps(gradescope_results(result), indent=1) + "\n"
+    text = gradescope_text(result)
     try:
         write_new_file(path, text)
     except FileExistsError:
@@ -348,5 +353,4 @@ def write_reports(results: Sequence[SubmissionResult], out: Path) -> None:
         taken.add(name)
         write_new_file(out / "feedback" / f"{name}.txt", feedback_text(result))
         os.mkdir(out / "results" / name, 0o700)
-        write_new_file(out / "results" / name / "results.json",
-                       json.dumps(gradescope_results(result), indent=1) + "\n")
+        write_new_file(out / "results" / name / "results.json", gradescope_text(result))
