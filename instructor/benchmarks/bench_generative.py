@@ -67,7 +67,10 @@ CLOCK = time.thread_time
 
 
 def load_example(name: str):
-    """Import ``examples/<name>.py`` as a module (the examples are scripts, not a package)."""
+    """Import ``examples/<name>.py`` as a module (the examples are scripts, not a package; their
+    folder goes on the path, as when they run, for their sibling ``progress.py``)."""
+    if str(EXAMPLES) not in sys.path:
+        sys.path.insert(0, str(EXAMPLES))
     spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
