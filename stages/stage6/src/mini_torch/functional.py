@@ -71,7 +71,7 @@ _ERF32_P = (-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,
             -1.60960333262415e-02)
 _ERF32_Q = (-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03,
             -7.37332916720468e-03, -1.42647390514189e-02)
-_ERF32_BLOCK = 16384  # float32 values per block: a few blocks fit in a core's L2 cache
+_ERF32_BLOCK = 65536  # float32 values per block: its four arrays (1 MiB) fit in a core's L2 cache
 
 
 # --------------------------------------------------------------------------------------- linear
@@ -222,30 +222,33 @@ def _erf(z: np.ndarray) -> np.ndarray:
     approximation above, accurate to float32 precision. Why: scipy evaluates a float32 ``erf``
     one element at a time in double precision, and in a transformer's MLP that made GELU 40 % of
     the training step. The polynomials are evaluated in place, block by block, so that their
-    twenty passes stay in the CPU's cache instead of reading and writing whole arrays of
-    megabytes: about 2.5 times faster than scipy at the course's sizes (docs/performance.md).
+    two dozen passes stay in the CPU's cache instead of reading and writing whole arrays of
+    megabytes: about five times faster than scipy at the course's sizes (docs/performance.md).
     """
     if z.dtype != np.float32:
         return special.erf(z)
-    flat = np.clip(z, -4.0, 4.0).reshape(-1)     # a new array: free to overwrite
+    flat = z.reshape(-1)
     out = np.empty_like(flat)
-    z2 = np.empty(min(flat.size, _ERF32_BLOCK), dtype=np.float32)
-    denominator = np.empty_like(z2)
+    size = min(flat.size, _ERF32_BLOCK)
+    clipped, z2, denominator = (np.empty(size, dtype=np.float32) for _ in range(3))
     for start in range(0, flat.size, _ERF32_BLOCK):
-        block = flat[start:start + _ERF32_BLOCK]
-        numerator = out[start:start + _ERF32_BLOCK]
-        size = block.size
-        np.multiply(block, block, out=z2[:size])
-        numerator.fill(_ERF32_P[0])
-        for coefficient in _ERF32_P[1:]:  # Horner's rule: p = p * z^2 + c
-            numerator *= z2[:size]
+        numerator = out[start:start + _ERF32_BLOCK]    # the block of the result, filled in place
+        size = numerator.size
+        c, c2, d = clipped[:size], z2[:size], denominator[:size]
+        np.clip(flat[start:start + _ERF32_BLOCK], -4.0, 4.0, out=c)
+        np.multiply(c, c, out=c2)
+        np.multiply(c2, _ERF32_P[0], out=numerator)     # Horner's rule: p = p * z^2 + c
+        for coefficient in _ERF32_P[1:-1]:
             numerator += coefficient
-        denominator[:size] = _ERF32_Q[0]
-        for coefficient in _ERF32_Q[1:]:
-            denominator[:size] *= z2[:size]
-            denominator[:size] += coefficient
-        numerator *= block
-        numerator /= denominator[:size]
+            numerator *= c2
+        numerator += _ERF32_P[-1]
+        np.multiply(c2, _ERF32_Q[0], out=d)
+        for coefficient in _ERF32_Q[1:-1]:
+            d += coefficient
+            d *= c2
+        d += _ERF32_Q[-1]
+        numerator *= c
+        numerator /= d
     return out.reshape(z.shape)
 
 
