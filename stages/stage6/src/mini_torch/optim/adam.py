@@ -82,12 +82,15 @@ class Adam(Optimizer):
             m += (1.0 - beta1) * grad
             v *= beta2
             v += (1.0 - beta2) * grad * grad
-            m_hat = m / (1.0 - beta1**t)
             if self.amsgrad:
                 np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
                 v = state["max_exp_avg_sq"]
-            v_hat = v / (1.0 - beta2**t)
-            param -= lr * m_hat / (np.sqrt(v_hat) + eps)
+            # the bias corrections m_hat = m / (1 - beta1^t), v_hat = v / (1 - beta2^t) divide
+            # by scalars, so they are applied to the step size and to sqrt(v): the same update
+            # with no m_hat or v_hat array (as torch.optim.Adam computes it)
+            step_size = lr / (1.0 - beta1**t)                      # lr * m_hat = step_size * m
+            denom = np.sqrt(v) / (1.0 - beta2**t) ** 0.5 + eps     # sqrt(v_hat) + eps
+            param -= step_size * m / denom
             # END SOLUTION
 
     def extra_repr(self) -> str:
