@@ -211,12 +211,13 @@ def lm_setup():
         twin_optimizer.step()
         return loss.item()
 
-    return model, optimizer, size, ours, theirs
+    return model, optimizer, size, ours, theirs, twin_optimizer
 
 
 def lm_breakdown(model, optimizer, size: dict, step: Callable[[], object],
-                 repeats: int) -> dict:
-    """Each part of one LM step timed alone on arrays of the step's shapes (seconds)."""
+                 twin_optimizer: torch.optim.Optimizer, repeats: int) -> dict:
+    """Each part of one LM step timed alone on arrays of the step's shapes, in Mini-Torch and
+    in PyTorch (seconds; ``None`` where a part has no PyTorch counterpart)."""
     batch, length, dim = size["batch_size"], size["block_size"], size["width"]
     heads, layers, vocab = size["heads"], size["layers"], model.head.out_features
     rows, hidden, head_dim = batch * length, 4 * dim, dim // size["heads"]
@@ -229,62 +230,84 @@ def lm_breakdown(model, optimizer, size: dict, step: Callable[[], object],
     linears = [(dim, 3 * dim), (dim, dim), (dim, hidden), (hidden, dim)] * layers + [(dim, vocab)]
     linear_arrays = [(rand(rows, n_in), rand(n_in, n_out), rand(rows, n_out))
                      for n_in, n_out in linears]
+    torch_linear_arrays = [tuple(torch.from_numpy(a) for a in arrays) for arrays in linear_arrays]
+
+    def matmuls(arrays) -> Callable[[], None]:
+        def run() -> None:
+            for x, W, grad in arrays:
+                x @ W
+                grad @ W.T
+                x.T @ grad
+        return run
+
     q, k, v, g = (rand(batch, heads, length, head_dim) for _ in range(4))
-    attn = F.softmax(rand(batch, heads, length, length), axis=-1)
+    tq, tk, tv = (torch.from_numpy(a).requires_grad_() for a in (q, k, v))
+    tg = torch.from_numpy(g)
 
-    def attention_matmuls() -> None:  # the six batched products of attention, forward and back
-        q @ k.swapaxes(-1, -2)
-        attn @ v
-        attn.swapaxes(-1, -2) @ g
-        g @ v.swapaxes(-1, -2)
-        attn @ k
-        attn.swapaxes(-1, -2) @ q
-
-    def matmuls() -> None:
-        for x, W, grad in linear_arrays:
-            x @ W
-            grad @ W.T
-            x.T @ grad
+    def attention() -> None:  # the six products, the scale, the mask and the softmax, both ways
         for _ in range(layers):
-            attention_matmuls()
+            _, weights = scaled_dot_product_attention(q, k, v, True)
+            scaled_dot_product_attention_backward(g, q, k, v, weights)
+
+    def torch_attention() -> None:  # what the twin's layers call: PyTorch's fused attention
+        for _ in range(layers):
+            tq.grad = tk.grad = tv.grad = None  # fresh gradients, as after zero_grad()
+            torch.nn.functional.scaled_dot_product_attention(tq, tk, tv, is_causal=True
+                                                             ).backward(tg)
 
     hidden_x, hidden_g = rand(batch, length, hidden), rand(batch, length, hidden)
+    hidden_tx, hidden_tg = torch.from_numpy(hidden_x), torch.from_numpy(hidden_g)
 
     def gelu() -> None:
         for _ in range(layers):
             F.gelu(hidden_x)
             F.gelu_backward(hidden_g, hidden_x)
 
-    def attention_core() -> None:
-        _, weights = scaled_dot_product_attention(q, k, v, True)
-        scaled_dot_product_attention_backward(g, q, k, v, weights)
+    def torch_gelu() -> None:
+        for _ in range(layers):
+            torch.nn.functional.gelu(hidden_tx)
+            torch.ops.aten.gelu_backward(hidden_tg, hidden_tx)
 
     ln_x, ln_g = rand(rows, dim), rand(rows, dim)
     gamma, beta = np.ones(dim, np.float32), np.zeros(dim, np.float32)
+    ln_tx = torch.from_numpy(ln_x).requires_grad_()
+    ln_tg = torch.from_numpy(ln_g)
+    tgamma, tbeta = (torch.from_numpy(a).requires_grad_() for a in (gamma, beta))
 
     def layer_norms() -> None:
         for _ in range(2 * layers + 1):
             layer_norm(ln_x, gamma, beta)
             layer_norm_backward(ln_g, ln_x, gamma)
 
+    def torch_layer_norms() -> None:
+        for _ in range(2 * layers + 1):
+            ln_tx.grad = tgamma.grad = tbeta.grad = None
+            torch.nn.functional.layer_norm(ln_tx, (dim,), tgamma, tbeta).backward(ln_tg)
+
     logits, targets = rand(rows, vocab), rng.integers(0, vocab, rows)
+    tlogits, ttargets = torch.from_numpy(logits).requires_grad_(), torch.from_numpy(targets)
 
     def loss() -> None:
         F.cross_entropy(logits, targets)
         F.cross_entropy_backward(logits, targets)
 
-    whole = median_time(step, repeats)
-    parts = {
-        "matrix products (every Linear and the attention's)": median_time(matmuls, repeats),
-        "GELU forward + backward": median_time(gelu, repeats),
-        "attention: scale, mask, softmax (without its products)":
-            layers * (median_time(attention_core, repeats)
-                      - median_time(attention_matmuls, repeats)),
-        "layer norm forward + backward": median_time(layer_norms, repeats),
-        "cross-entropy forward + backward": median_time(loss, repeats),
-        "AdamW step": median_time(optimizer.step, repeats),
+    def torch_loss() -> None:
+        tlogits.grad = None
+        torch.nn.functional.cross_entropy(tlogits, ttargets).backward()
+
+    def both(ours: Callable[[], object], theirs: Callable[[], object]) -> dict:
+        return compare({"mini_torch": ours, "torch": theirs}, repeats, warmup=1)
+
+    return {
+        "whole step": {"mini_torch": median_time(step, repeats), "torch": None},
+        "matrix products of the Linear layers": both(matmuls(linear_arrays),
+                                                     matmuls(torch_linear_arrays)),
+        "attention: its products, scale, mask, softmax": both(attention, torch_attention),
+        "GELU forward + backward": both(gelu, torch_gelu),
+        "layer norm forward + backward": both(layer_norms, torch_layer_norms),
+        "cross-entropy forward + backward": both(loss, torch_loss),
+        "AdamW step": both(optimizer.step, twin_optimizer.step),
     }
-    return {"whole step": whole, **parts}
 
 
 # ------------------------------------------------------------------------------------ the GAN
@@ -376,7 +399,7 @@ def gan_setup():
     def theirs():
         return twin.step(treal)
 
-    return example, (generator, discriminator, g_optimizer, d_optimizer, real), ours, theirs
+    return example, (generator, discriminator, g_optimizer, d_optimizer, real), ours, theirs, twin
 
 
 def _example_defaults(example, name: str) -> argparse.Namespace:
@@ -389,64 +412,81 @@ def _example_defaults(example, name: str) -> argparse.Namespace:
         sys.argv = saved
 
 
-def gan_breakdown(models, step: Callable[[], object], repeats: int) -> dict:
-    """Each part of one GAN step timed alone on arrays of the step's shapes (seconds)."""
+def gan_breakdown(models, step: Callable[[], object], twin: TorchGAN, repeats: int) -> dict:
+    """Each part of one GAN step timed alone on arrays of the step's shapes, in Mini-Torch and
+    in PyTorch (seconds; ``None`` where a part has no PyTorch counterpart). Both optimizers
+    find every gradient set: ``step`` and the twin's step have each run before."""
     generator, discriminator, g_optimizer, d_optimizer, real = models
     batch = real.shape[0]
     rng = np.random.default_rng(0)
     # one step: the discriminator runs forward and backward three times (real, fake, the
     # generator's pass through it), the generator forward twice (once without caching) and
     # backward once
-    passes = [(discriminator, 3, 3), (generator, 2, 1)]
+    passes = [(discriminator, twin.discriminator, 3, 3), (generator, twin.generator, 2, 1)]
     linear_arrays, elementwise = [], []
-    for model, forwards, backwards in passes:
-        for layer in model:
-            name = type(layer).__name__
-            if name == "Linear":
+    for model, twin_model, forwards, backwards in passes:
+        features = None
+        for layer, twin_layer in zip(model, twin_model):
+            if type(layer).__name__ == "Linear":
                 x = rng.standard_normal((batch, layer.in_features), dtype=np.float32)
                 grad = rng.standard_normal((batch, layer.out_features), dtype=np.float32)
                 linear_arrays.append((x, layer.W, grad, forwards, backwards))
-            else:
-                elementwise.append((layer, forwards, backwards))
-
-    def matmuls() -> None:
-        for x, W, grad, forwards, backwards in linear_arrays:
-            for _ in range(forwards):
-                x @ W
-            for _ in range(backwards):
-                grad @ W.T
-                x.T @ grad
-
-    width = {}
-    for model, _, _ in passes:
-        features = None
-        for layer in model:
-            if type(layer).__name__ == "Linear":
                 features = layer.out_features
             else:
-                width[id(layer)] = features
-    element_arrays = [(layer, rng.standard_normal((batch, width[id(layer)]), dtype=np.float32),
-                       forwards, backwards) for layer, forwards, backwards in elementwise]
+                x = rng.standard_normal((batch, features), dtype=np.float32)
+                elementwise.append((layer, twin_layer, x, forwards, backwards))
+    torch_linear_arrays = [(torch.from_numpy(x), torch.from_numpy(W), torch.from_numpy(grad),
+                            forwards, backwards)
+                           for x, W, grad, forwards, backwards in linear_arrays]
+
+    def matmuls(arrays) -> Callable[[], None]:
+        def run() -> None:
+            for x, W, grad, forwards, backwards in arrays:
+                for _ in range(forwards):
+                    x @ W
+                for _ in range(backwards):
+                    grad @ W.T
+                    x.T @ grad
+        return run
 
     def elementwise_layers() -> None:
-        for layer, x, forwards, backwards in element_arrays:
+        for layer, _, x, forwards, backwards in elementwise:
             for _ in range(forwards):
                 out = layer(x)
             for _ in range(backwards):
                 layer(x)
                 layer.backward(out)
 
+    torch_elementwise = [(twin_layer, torch.from_numpy(x).requires_grad_(), forwards, backwards)
+                         for _, twin_layer, x, forwards, backwards in elementwise]
+
+    def torch_elementwise_layers() -> None:
+        for layer, x, forwards, backwards in torch_elementwise:
+            for _ in range(forwards):
+                out = layer(x)
+            for _ in range(backwards):
+                x.grad = None  # fresh gradients, as after zero_grad()
+                layer.zero_grad()
+                layer(x).backward(out.detach())
+
     def adam() -> None:
         d_optimizer.step()
         g_optimizer.step()
 
-    whole = median_time(step, repeats)
+    def torch_adam() -> None:
+        twin.d_optimizer.step()
+        twin.g_optimizer.step()
+
+    def both(ours: Callable[[], object], theirs: Callable[[], object]) -> dict:
+        return compare({"mini_torch": ours, "torch": theirs}, repeats, warmup=1)
+
     return {
-        "whole step": whole,
-        "matrix products (every Linear, forward and backward)": median_time(matmuls, repeats),
+        "whole step": {"mini_torch": median_time(step, repeats), "torch": None},
+        "matrix products (every Linear, forward and backward)":
+            both(matmuls(linear_arrays), matmuls(torch_linear_arrays)),
         "activations, dropout, batch norm (forward + backward)":
-            median_time(elementwise_layers, repeats),
-        "Adam steps (both nets)": median_time(adam, repeats),
+            both(elementwise_layers, torch_elementwise_layers),
+        "Adam steps (both nets)": both(adam, torch_adam),
     }
 
 
@@ -459,23 +499,23 @@ def run(threads: int, repeats: int) -> list[dict]:
     numexpr.set_num_threads(threads)
     torch.set_num_threads(threads)
     results = []
-    model, optimizer, size, ours, theirs = lm_setup()
+    model, optimizer, size, ours, theirs, twin_optimizer = lm_setup()
     first_ours, first_theirs = ours(), theirs()
     if not math.isclose(first_ours, first_theirs, rel_tol=1e-4):
         raise AssertionError(f"the LM twins differ: first loss {first_ours} vs {first_theirs}")
     medians = compare({"mini_torch": ours, "torch": theirs}, repeats)
-    breakdown = lm_breakdown(model, optimizer, size, ours, repeats)
+    breakdown = lm_breakdown(model, optimizer, size, ours, twin_optimizer, repeats)
     results.append({
         "name": f"char LM training step (the example's defaults: {size}), {threads} thread(s)",
         "seconds": medians, "breakdown": breakdown, "shares": profiled_shares(ours),
         "ratios": {"mini_torch / torch (goal <= 1.2)": medians["mini_torch"] / medians["torch"]},
     })
-    _, models, ours, theirs = gan_setup()
+    _, models, ours, theirs, twin = gan_setup()
     medians = compare({"mini_torch": ours, "torch": theirs}, repeats)
     results.append({
         "name": f"GAN step (discriminator + generator update, batch {models[-1].shape[0]}), "
                 f"{threads} thread(s)",
-        "seconds": medians, "breakdown": gan_breakdown(models, ours, repeats),
+        "seconds": medians, "breakdown": gan_breakdown(models, ours, twin, repeats),
         "shares": profiled_shares(ours),
         "ratios": {"mini_torch / torch (goal <= 1.2)": medians["mini_torch"] / medians["torch"]},
     })
@@ -503,12 +543,17 @@ def main() -> None:
         print(f"\n{result['name']}")
         for label, seconds in result["seconds"].items():
             print(f"    {label:<58} {seconds * 1e3:9.2f} ms")
-        whole = result["breakdown"]["whole step"]
-        print("  breakdown of the Mini-Torch step (each part timed alone):")
+        whole = result["breakdown"]["whole step"]["mini_torch"]
+        print("  breakdown (each part timed alone, interleaved with PyTorch's on the same arrays):")
+        print(f"    {'part':<54} {'mini_torch':>10}  {'share':>6} {'torch':>10}  {'ratio':>5}")
         for label, seconds in result["breakdown"].items():
-            print(f"    {label:<58} {seconds * 1e3:9.2f} ms  {100 * seconds / whole:5.1f} %")
+            ours, theirs = seconds["mini_torch"], seconds["torch"]
+            line = f"    {label:<54} {ours * 1e3:7.2f} ms  {100 * ours / whole:5.1f} %"
+            if theirs is not None:
+                line += f" {theirs * 1e3:7.2f} ms  {ours / theirs:5.2f}"
+            print(line)
         for label, share in result["shares"].items():
-            print(f"    {label + ' (share in a profile of the step)':<58} {'':9}     "
+            print(f"    {label + ' (share in a profile of the step)':<54} {'':10}  "
                   f"{100 * share:5.1f} %")
         for label, ratio in result["ratios"].items():
             print(f"  ratio  {label:<52} {ratio:6.2f}")
