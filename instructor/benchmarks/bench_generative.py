@@ -16,10 +16,12 @@ Mini-Torch model, whose initialisation is PyTorch's scheme) and the same optimiz
 The two candidates of a comparison are timed interleaved (A, B, A, B, ...) with the same number
 of threads for numpy's BLAS, numexpr and PyTorch; the ratio is that of the two medians. With one
 thread the clock is the calling thread's CPU time, with more the wall clock (see
-``run_benchmarks.py``). Then one Mini-Torch step is broken down: each part (the matrix products
-of one step, GELU, the attention's softmax and mask, layer norm, the optimizer, the element-wise
-layers of the GAN) is timed alone on arrays of the step's shapes, and the checks and the copies
-of reshapes are the share of the step that a profile of it attributes to those functions.
+``run_benchmarks.py``). Then one step is broken down: each part (the Linear layers' matrix
+products, the attention, GELU, layer norm, the loss and the optimizer of the LM; the products,
+the element-wise layers and the optimizers of the GAN) is timed alone on arrays of the step's
+shapes, in Mini-Torch and, interleaved, in PyTorch on the same arrays (for the attention,
+PyTorch's fused ``scaled_dot_product_attention``, which its layers call); the checks and the
+copies of reshapes are the share of the step that a profile of it attributes to those functions.
 """
 
 from __future__ import annotations
