@@ -215,6 +215,15 @@ def tanh_backward(grad_output: np.ndarray, x: np.ndarray) -> np.ndarray:
     # END SOLUTION
 
 
+def _polynomial_into(out: np.ndarray, coefficients: tuple[float, ...], z2: np.ndarray) -> None:
+    """``out = P(z2)`` in place, coefficients highest power first (Horner: ``p = p * z2 + c``)."""
+    np.multiply(z2, coefficients[0], out=out)
+    for coefficient in coefficients[1:-1]:
+        out += coefficient
+        out *= z2
+    out += coefficients[-1]
+
+
 def _erf(z: np.ndarray) -> np.ndarray:
     """The error function, element-wise, in the dtype of ``z``.
 
@@ -237,16 +246,8 @@ def _erf(z: np.ndarray) -> np.ndarray:
         c, c2, d = clipped[:size], z2[:size], denominator[:size]
         np.clip(flat[start:start + _ERF32_BLOCK], -4.0, 4.0, out=c)
         np.multiply(c, c, out=c2)
-        np.multiply(c2, _ERF32_P[0], out=numerator)     # Horner's rule: p = p * z^2 + c
-        for coefficient in _ERF32_P[1:-1]:
-            numerator += coefficient
-            numerator *= c2
-        numerator += _ERF32_P[-1]
-        np.multiply(c2, _ERF32_Q[0], out=d)
-        for coefficient in _ERF32_Q[1:-1]:
-            d += coefficient
-            d *= c2
-        d += _ERF32_Q[-1]
+        _polynomial_into(numerator, _ERF32_P, c2)
+        _polynomial_into(d, _ERF32_Q, c2)
         numerator *= c
         numerator /= d
     return out.reshape(z.shape)
