@@ -102,6 +102,11 @@ def median_time(fn: Callable[[], object], repeats: int) -> float:
     return compare({"fn": fn}, repeats, warmup=1)["fn"]
 
 
+def both(repeats: int, ours: Callable[[], object], theirs: Callable[[], object]) -> dict:
+    """One part of a step in Mini-Torch and in PyTorch, timed interleaved (median seconds)."""
+    return compare({"mini_torch": ours, "torch": theirs}, repeats, warmup=1)
+
+
 def _copy(param: torch.Tensor, array: np.ndarray) -> None:
     with torch.no_grad():
         param.copy_(torch.from_numpy(np.ascontiguousarray(array).reshape(param.shape)))
@@ -297,18 +302,15 @@ def lm_breakdown(model, optimizer, size: dict, step: Callable[[], object],
         tlogits.grad = None
         torch.nn.functional.cross_entropy(tlogits, ttargets).backward()
 
-    def both(ours: Callable[[], object], theirs: Callable[[], object]) -> dict:
-        return compare({"mini_torch": ours, "torch": theirs}, repeats, warmup=1)
-
     return {
         "whole step": {"mini_torch": median_time(step, repeats), "torch": None},
-        "matrix products of the Linear layers": both(matmuls(linear_arrays),
+        "matrix products of the Linear layers": both(repeats, matmuls(linear_arrays),
                                                      matmuls(torch_linear_arrays)),
-        "attention: its products, scale, mask, softmax": both(attention, torch_attention),
-        "GELU forward + backward": both(gelu, torch_gelu),
-        "layer norm forward + backward": both(layer_norms, torch_layer_norms),
-        "cross-entropy forward + backward": both(loss, torch_loss),
-        "AdamW step": both(optimizer.step, twin_optimizer.step),
+        "attention: its products, scale, mask, softmax": both(repeats, attention, torch_attention),
+        "GELU forward + backward": both(repeats, gelu, torch_gelu),
+        "layer norm forward + backward": both(repeats, layer_norms, torch_layer_norms),
+        "cross-entropy forward + backward": both(repeats, loss, torch_loss),
+        "AdamW step": both(repeats, optimizer.step, twin_optimizer.step),
     }
 
 
@@ -479,16 +481,13 @@ def gan_breakdown(models, step: Callable[[], object], twin: TorchGAN, repeats: i
         twin.d_optimizer.step()
         twin.g_optimizer.step()
 
-    def both(ours: Callable[[], object], theirs: Callable[[], object]) -> dict:
-        return compare({"mini_torch": ours, "torch": theirs}, repeats, warmup=1)
-
     return {
         "whole step": {"mini_torch": median_time(step, repeats), "torch": None},
         "matrix products (every Linear, forward and backward)":
-            both(matmuls(linear_arrays), matmuls(torch_linear_arrays)),
+            both(repeats, matmuls(linear_arrays), matmuls(torch_linear_arrays)),
         "activations, dropout, batch norm (forward + backward)":
-            both(elementwise_layers, torch_elementwise_layers),
-        "Adam steps (both nets)": both(adam, torch_adam),
+            both(repeats, elementwise_layers, torch_elementwise_layers),
+        "Adam steps (both nets)": both(repeats, adam, torch_adam),
     }
 
 
