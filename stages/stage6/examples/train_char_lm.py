@@ -54,6 +54,17 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--lr", type=float, default=6e-3, help="initial AdamW learning rate")
     parser.add_argument("--schedule", choices=["cosine", "constant"], default="cosine",
                         help="how the learning rate changes over the steps")
+    parser.add_argument("--warmup", type=int, default=0,
+                        help="steps of a linear warm-up from 0 to --lr before the cosine")
+    parser.add_argument("--min-lr", type=float, default=0.0,
+                        help="the cosine ends at this fraction of --lr (0: at zero)")
+    parser.add_argument("--beta2", type=float, default=0.999,
+                        help="AdamW's beta2, the decay of the squared-gradient average "
+                             "(beta1 stays 0.9)")
+    parser.add_argument("--weight-decay", type=float, default=0.01,
+                        help="AdamW's decoupled weight decay")
+    parser.add_argument("--clip", type=float, default=0.0,
+                        help="clip the gradients' total norm to this value (0: no clipping)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--block-size", type=int, default=64, help="context length T")
     parser.add_argument("--width", type=int, default=128, help="embedding width D")
@@ -71,6 +82,10 @@ def parse_args() -> argparse.Namespace:
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1, got "
                          f"{getattr(args, name)}")
+    if args.warmup < 0 or args.warmup >= args.steps:
+        parser.error(f"--warmup must be in [0, --steps), got {args.warmup}")
+    if not 0.0 <= args.min_lr <= 1.0:
+        parser.error(f"--min-lr must be in [0, 1], got {args.min_lr}")
     if not 0.0 <= args.dropout < 1.0:
         parser.error(f"--dropout must be in [0, 1), got {args.dropout}")
     if args.temperature <= 0:
@@ -121,9 +136,22 @@ def cosine_lr(base_lr: float, step: int, steps: int) -> float:
     return base_lr * 0.5 * (1.0 + math.cos(math.pi * step / steps))
 
 
+def learning_rate(args: argparse.Namespace, step: int) -> float:
+    """The learning rate of ``step``: a linear warm-up over ``args.warmup`` steps, then
+    :func:`cosine_lr` from ``args.lr`` down to ``args.min_lr * args.lr`` over the other steps."""
+    if args.schedule == "constant":
+        return args.lr
+    if step < args.warmup:
+        return args.lr * (step + 1) / args.warmup
+    floor = args.min_lr * args.lr
+    return floor + cosine_lr(args.lr - floor, step - args.warmup, args.steps - args.warmup)
+
+
 def lm_step(model: nn.Module, x: np.ndarray, y: np.ndarray, criterion: nn.Loss,
-            optimizer: optim.Optimizer) -> float:
+            optimizer: optim.Optimizer, max_norm: float = 0.0) -> float:
     """One optimizer step on a batch of windows; returns the mean cross-entropy (nats/char).
+
+    With ``max_norm > 0`` the gradients are clipped to that total norm before the step.
 
     Shape:
         - x: ``(B, T)`` input ids; y: ``(B, T)`` the next ids (x shifted by one)
@@ -135,6 +163,8 @@ def lm_step(model: nn.Module, x: np.ndarray, y: np.ndarray, criterion: nn.Loss,
     optimizer.zero_grad()
     grad_logits = criterion.backward().reshape(logits.shape)    # back to (B, T, V)
     model.backward(grad_logits)
+    if max_norm > 0:
+        nn.utils.clip_grad_norm_(model, max_norm)
     optimizer.step()
     return float(loss)
     # END SOLUTION
@@ -211,7 +241,8 @@ def main() -> None:
     model = CharTransformer(len(vocab), args.block_size, args.width, args.heads, args.layers,
                             args.dropout)
     criterion = nn.CrossEntropyLoss()
-    optimizer = optim.AdamW(model, lr=args.lr)
+    optimizer = optim.AdamW(model, lr=args.lr, betas=(0.9, args.beta2),
+                            weight_decay=args.weight_decay)
     n_params = sum(param.size for param in model.parameters())
     print(model)
     print(f"{n_params:,} parameters; {optimizer}, schedule={args.schedule}")
@@ -228,9 +259,8 @@ def main() -> None:
     while step < args.steps:
         for x, y in loader:
             step_start = time.perf_counter()
-            if args.schedule == "cosine":
-                optimizer.lr = cosine_lr(args.lr, step, args.steps)
-            loss_sum += lm_step(model, x, y, criterion, optimizer)
+            optimizer.lr = learning_rate(args, step)
+            loss_sum += lm_step(model, x, y, criterion, optimizer, args.clip)
             train_seconds += time.perf_counter() - step_start
             step += 1
             if step % log_every == 0:
