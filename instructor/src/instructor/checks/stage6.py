@@ -428,8 +428,10 @@ def gan_checks() -> list[Check]:
 def lm_checks() -> list[Check]:
     """``lm_step`` on a tiny seeded transformer (vocabulary 7, width 8, 2 heads, 1 block):
     the losses and the parameters after two steps (the second shows whether the gradients of
-    the first were cleared), and a 30-step run on one batch (its 30 losses against the
-    reference's; AdamW's parameters after 30 steps are too sensitive to rounding to compare).
+    the first were cleared), the same with ``max_norm=0.05`` (the gradients clipped before each
+    step, as the example's default run does), and a 30-step run on one batch (its 30 losses
+    against the reference's; AdamW's parameters after 30 steps are too sensitive to rounding to
+    compare).
     """
     task = "examples/train_char_lm.py:lm_step"
     text = np.array([0, 1, 2, 3, 4, 5, 6, 1, 3, 5] * 4, np.int64)
@@ -437,7 +439,8 @@ def lm_checks() -> list[Check]:
     x = np.stack([text[s:s + 6] for s in starts])          # (4, 6) ids
     y = np.stack([text[s + 1:s + 7] for s in starts])      # the next ids
     found = []
-    for label, repeat in (("two-steps", 2), ("training-run", 30)):
+    for label, repeat, max_norm in (("two-steps", 2, 0.0), ("clipped", 2, 0.05),
+                                    ("training-run", 30, 0.0)):
         program = Program()
         program.call("mini_torch.manual_seed", 17)
         model = program.call(
@@ -448,10 +451,10 @@ def lm_checks() -> list[Check]:
             name="model")
         criterion = program.call(f"{NN}.CrossEntropyLoss")
         optimizer = program.call("mini_torch.optim.AdamW", model, lr=0.01)
-        result = program.call(task, model, x, y, criterion, optimizer, repeat=repeat,
-                              name="losses")
+        result = program.call(task, model, x, y, criterion, optimizer, max_norm,
+                              repeat=repeat, name="losses")
         name = f"stage6/train_char_lm.py:lm_step[{label}]"
-        if repeat == 2:
+        if repeat == 2:  # two-steps, clipped
             params = program.call(model.attr("parameters"), name="params")
             found.append(check(name, task, "examples/train_char_lm.py", program,
                                [result, params], rtol=1e-4, atol=1e-5))
