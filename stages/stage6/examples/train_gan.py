@@ -62,8 +62,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--width", type=int, default=256,
                         help="the generator's first hidden width (then 2x and 4x)")
     parser.add_argument("--ema", type=float, default=0.999,
-                        help="decay of the moving average of the generator's weights that "
-                             "draws the samples (0: the generator itself)")
+                        help="the largest decay of the moving average of the generator's "
+                             "weights that draws the samples; step t uses "
+                             "min(ema, (1 + t) / (10 + t)), which passes 0.999 only after "
+                             "about 9,000 steps (0: the generator itself)")
     parser.add_argument("--checkpoints", type=int, default=5,
                         help="how many sample grids to write over the run")
     parser.add_argument("--out", type=Path, default=Path("outputs/stage6"),
