@@ -71,7 +71,7 @@ _ERF32_P = (1.5895365237383364e-07, -5.9856084481037675e-06, 8.971222717814198e-
             -6.257188930673575e-04, -1.8438424630434622e-04, 1.0276548162598856e-01,
             1.1283797054566052)
 _ERF32_CLIP = 3.9
-_ERF32_BLOCK = 65536  # float32 values per block: its three arrays (768 KiB) fit in a core's L2 cache
+_ERF32_BLOCK = 65536  # float32 values per block: its three arrays (768 KiB) fit in a core's L2
 
 
 # --------------------------------------------------------------------------------------- linear
