@@ -239,7 +239,7 @@ def test_the_zip_holds_the_scripts_the_package_and_the_kit(autograder_zip):
         requirements = archive.read("requirements.txt").decode()
         setup = archive.read("setup.sh").decode()
     assert {"setup.sh", "run_autograder", "requirements.txt", "instructor/pyproject.toml",
-            "instructor/src/instructor/grading/worker.py", "kit/kit.json", "kit/checks.json",
+            "instructor/src/instructor/grading/worker.py", "kit/kit.json",
             "kit/reference/src/mini_torch/nn/loss.py"} <= names
     assert "kit/tests/hidden_tests/stage3/hidden_checks.py" in names
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR

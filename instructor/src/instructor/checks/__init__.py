@@ -10,9 +10,13 @@ the submission's backward to the reference's on the same inputs) and training ru
 of the run and the parameters after, on the same data, seed and model: "the loss went down"
 is not a verdict).
 
-Each stage's checks live in ``instructor/checks/stageK.py`` as a function ``checks()``; hidden
+Each stage's checks live in ``instructor/checks/stageK.py`` as a function ``checks(g)``; hidden
 checks in ``instructor/hidden_tests/stageK/hidden_checks.py`` (same function, shipped only in
-the grader's kit). A check names the task it grades (``task``: the qualified name a release
+the grader's kit). ``g`` is a :class:`numpy.random.Generator` seeded from a secret the grader
+draws afresh for every run (:func:`instructor.grading.kit.Kit.draw`): the inputs, and where it
+makes sense the shapes, of every check come from it, so an answer keyed on the inputs of one
+run earns nothing in the next. A check's name never depends on the draw (the weights, the
+gradebook and the feedback name checks). A check names the task it grades (``task``: the qualified name a release
 stubs, ``mini_torch.nn.loss.MSELoss.forward`` or ``examples/train_sine.py:train_step``) and the
 student file that holds it (``file``). Only checks of stage K's own tasks carry points when
 stage K is graded; ``given=True`` marks a check of code handed out solved (input checks).
@@ -137,8 +141,17 @@ def floats(generator: np.random.Generator, *shape: int, scale: float = 1.0) -> n
     return (scale * generator.standard_normal(shape)).astype(np.float32)
 
 
-def stage_checks(stage: int) -> list[Check]:
-    """The public checks of stages 1 .. ``stage`` (each stage's module that exists).
+def _draw(module, g: np.random.Generator) -> list[Check]:
+    import inspect
+
+    if inspect.signature(module.checks).parameters:
+        return module.checks(g)
+    return module.checks()
+
+
+def stage_checks(stage: int, g: np.random.Generator) -> list[Check]:
+    """The public checks of stages 1 .. ``stage`` (each stage's module that exists), drawn
+    from ``g``.
 
     The example scripts are each stage's own (a later stage rewrites them), so the checks of
     example scripts come from the module of ``stage`` alone.
@@ -149,7 +162,7 @@ def stage_checks(stage: int) -> list[Check]:
             module = importlib.import_module(f"instructor.checks.stage{k}")
         except ModuleNotFoundError:
             continue
-        found += [c for c in module.checks() if k == stage or not c.file.startswith("examples/")]
+        found += [c for c in _draw(module, g) if k == stage or not c.file.startswith("examples/")]
     return found
 
 
@@ -157,12 +170,12 @@ def has_checks(stage: int) -> bool:
     return importlib.util.find_spec(f"instructor.checks.stage{stage}") is not None
 
 
-def hidden_checks(path: Path) -> list[Check]:
-    """The checks of a hidden checks file (its function ``checks()``), marked hidden."""
+def hidden_checks(path: Path, g: np.random.Generator) -> list[Check]:
+    """The checks of a hidden checks file (its function ``checks(g)``), marked hidden."""
     spec = importlib.util.spec_from_file_location(f"_hidden_checks_{abs(hash(path))}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    found = module.checks()
+    found = _draw(module, g)
     for item in found:
         item.hidden = True
         if not item.name.startswith("hidden/"):

@@ -3,20 +3,24 @@
 A kit is a folder (only the grader reads it; no jail holds it)::
 
     KIT/kit.json        the stage, its own tasks and files, the names of the checks
-    KIT/checks.json     every check: the calls, their inputs, the tolerances (hidden ones too)
     KIT/reference/      the reference stage: src/mini_torch (solution markers kept) and
                         examples/; the oracle the checks are compared with at grading time
     KIT/tests/hidden_tests/stageK/hidden_checks.py
                         the hidden checks' source, when the stage has some
     KIT/weights.json    optional: the points per check (see instructor.grading.scoring)
 
-:func:`build_kit` makes one from the monorepo and runs every check on the reference once, so a
-check that the reference itself fails is refused before any student is graded.
+A kit holds no inputs: the checks are programs drawn afresh for every grading run from a secret
+that never leaves the grader (:meth:`Kit.draw`; the public checks come from
+:mod:`instructor.checks`, the hidden ones from the kit's file), and the reference answers them
+at grading time. :func:`build_kit` makes a kit from the monorepo and runs the checks of a few
+draws on the reference, so a check that the reference itself fails is refused before any
+student is graded.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,8 +34,9 @@ from instructor.release import stub_doc
 from instructor.repo import InstructorError, private_tree, stage_dir, stage_numbers
 
 KIT_FILE = "kit.json"
-CHECKS_FILE = "checks.json"
-KIT_FORMAT = 3
+KIT_FORMAT = 4
+#: How many draws :func:`build_kit` tries on the reference before it accepts the checks.
+VALIDATION_DRAWS = 3
 
 #: Where the hidden checks of stage N live in the monorepo.
 HIDDEN_TESTS = Path("instructor") / "hidden_tests"
@@ -40,15 +45,22 @@ HIDDEN_FILE = "hidden_checks.py"
 
 @dataclass
 class Kit:
-    """A prepared grading kit (see the module docstring)."""
+    """A prepared grading kit (see the module docstring), and the checks of one draw.
+
+    ``checks`` are the checks of the draw ``seed`` (:meth:`draw` makes another); their names,
+    ``names``, are the same in every draw.
+    """
 
     path: Path
     stage: int
     tasks: list[str]
     own_files: list[str]
-    checks: list[Check] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
     select: list[str] = field(default_factory=list)
     guides: dict[str, str] = field(default_factory=dict)  # task -> docs/stageK.md#section
+    hidden: bool = True
+    seed: int = 0
+    checks: list[Check] = field(default_factory=list)
 
     @property
     def reference_dir(self) -> Path:
@@ -59,21 +71,56 @@ class Kit:
         return self.path / "weights.json"
 
     @property
+    def hidden_file(self) -> Path:
+        return self.path / "tests" / "hidden_tests" / f"stage{self.stage}" / HIDDEN_FILE
+
+    @property
     def tests(self) -> list[str]:
         """The names of the checks (what the weights patterns match)."""
-        return [c.name for c in self.checks]
+        return list(self.names)
+
+    def draw(self, seed: int | None = None) -> Kit:
+        """This kit with the checks of draw ``seed`` (default: a fresh secret one).
+
+        Raises:
+            InstructorError: the draw's checks are not the kit's (a check module changed since
+                the kit was built).
+        """
+        seed = secrets.randbits(64) if seed is None else seed
+        checks = draw_checks(self.stage, seed, self.hidden_file if self.hidden else None,
+                             self.select)
+        if self.names and [c.name for c in checks] != self.names:
+            raise InstructorError(
+                f"{self.path}: the checks of this instructor package are not the kit's (built "
+                "with another version of instructor/checks?): build the kit again")
+        return Kit(path=self.path, stage=self.stage, tasks=self.tasks, own_files=self.own_files,
+                   names=[c.name for c in checks], select=self.select, guides=self.guides,
+                   hidden=self.hidden, seed=seed, checks=checks)
 
     def save(self) -> None:
         data = {"format": KIT_FORMAT, "stage": self.stage, "select": self.select,
-                "tasks": self.tasks, "own_files": self.own_files, "checks": self.tests,
-                "guides": self.guides}
+                "tasks": self.tasks, "own_files": self.own_files, "checks": self.names,
+                "guides": self.guides, "hidden": self.hidden}
         (self.path / KIT_FILE).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-        (self.path / CHECKS_FILE).write_text(
-            json.dumps([c.to_json() for c in self.checks]) + "\n", encoding="utf-8")
 
 
-def load_kit(path: Path) -> Kit:
-    """Read the kit at ``path``.
+def draw_checks(stage: int, seed: int, hidden: Path | None = None,
+                select: Sequence[str] = ()) -> list[Check]:
+    """The checks of ``stage`` (public, then hidden from the file ``hidden``) of draw ``seed``,
+    only those matching a ``select`` pattern when there are any."""
+    import numpy as np
+
+    generator = np.random.default_rng(seed)
+    checks = stage_checks(stage, generator)
+    if hidden is not None and hidden.is_file():
+        checks += hidden_checks(hidden, generator)
+    if select:
+        checks = [c for c in checks if any(fnmatchcase(c.name, p) for p in select)]
+    return checks
+
+
+def load_kit(path: Path, seed: int | None = None) -> Kit:
+    """Read the kit at ``path`` and draw its checks (a fresh secret draw unless ``seed``).
 
     Raises:
         InstructorError: ``path`` holds no readable kit.
@@ -82,13 +129,13 @@ def load_kit(path: Path) -> Kit:
         data = json.loads((path / KIT_FILE).read_text(encoding="utf-8"))
         if data.get("format") != KIT_FORMAT:
             raise ValueError(f"kit format {data.get('format')}, expected {KIT_FORMAT}")
-        checks = [Check.from_json(c) for c in
-                  json.loads((path / CHECKS_FILE).read_text(encoding="utf-8"))]
-        return Kit(path=path.resolve(), stage=int(data["stage"]), tasks=list(data["tasks"]),
-                   own_files=list(data["own_files"]), checks=checks,
-                   select=list(data.get("select", [])), guides=dict(data.get("guides", {})))
+        kit = Kit(path=path.resolve(), stage=int(data["stage"]), tasks=list(data["tasks"]),
+                  own_files=list(data["own_files"]), names=list(data["checks"]),
+                  select=list(data.get("select", [])), guides=dict(data.get("guides", {})),
+                  hidden=bool(data.get("hidden", True)))
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise InstructorError(f"{path}: not a grading kit ({error})") from error
+    return kit.draw(seed)
 
 
 def _check_stage(check: Check, default: int) -> int:
@@ -145,28 +192,28 @@ def build_kit(
                     ignore=ignore)
     if (reference / "examples").is_dir():
         shutil.copytree(reference / "examples", dest / "reference" / "examples", ignore=ignore)
-    checks = stage_checks(stage)
     hidden_source = root / HIDDEN_TESTS / f"stage{stage}" / HIDDEN_FILE
-    if hidden and hidden_source.is_file():
+    hidden = hidden and hidden_source.is_file()
+    if hidden:
         target = dest / "tests" / "hidden_tests" / f"stage{stage}"
         target.mkdir(parents=True)
         shutil.copyfile(hidden_source, target / HIDDEN_FILE)
-        checks += hidden_checks(hidden_source)
-    if select:
-        checks = [c for c in checks if any(fnmatchcase(c.name, p) for p in select)]
-        if not checks:
-            raise InstructorError(f"no check of stage {stage} matches --select {list(select)}")
-    names = [c.name for c in checks]
+    kit = Kit(path=dest.resolve(), stage=stage, tasks=own_tasks(root, stage),
+              own_files=own_files(root, stage), select=list(select), hidden=hidden)
+    kit = kit.draw()
+    if not kit.checks:
+        raise InstructorError(f"no check of stage {stage} matches --select {list(select)}")
+    names = kit.names
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise InstructorError(f"two checks share a name: {', '.join(duplicates)}")
     if weights is not None:
         shutil.copyfile(weights, dest / "weights.json")
-    kit = Kit(path=dest.resolve(), stage=stage, tasks=own_tasks(root, stage),
-              own_files=own_files(root, stage), checks=checks, select=list(select),
-              guides=guide_sections(root, checks, stage))
+    kit.guides = guide_sections(root, kit.checks, stage)
     kit.save()
     private_tree(dest)
-    if validate:
-        compute(kit.checks, kit.reference_dir)  # refuses a check the reference fails
+    if validate:  # refuses a check the reference fails, in any of a few draws
+        for _ in range(VALIDATION_DRAWS):
+            drawn = kit.draw()
+            compute(drawn.checks, drawn.reference_dir)
     return kit

@@ -8,6 +8,8 @@ set per kit, for every submission of the batch.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tempfile
 import threading
 from collections.abc import Sequence
@@ -31,7 +33,8 @@ def compute(checks: Sequence[Check], reference: Path) -> dict[str, dict]:
     Raises:
         InstructorError: the reference fails a check (the check is wrong, or the reference).
     """
-    key = (str(reference.resolve()), tuple(c.name for c in checks))
+    programs = json.dumps([[c.name, c.steps, c.outputs] for c in checks], sort_keys=True)
+    key = (str(reference.resolve()), hashlib.sha256(programs.encode()).hexdigest())
     with _LOCK:
         if key in _CACHE:
             return _CACHE[key]
