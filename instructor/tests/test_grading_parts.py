@@ -324,6 +324,25 @@ def test_a_match_needs_the_shape_the_dtype_and_the_values():
         is None
 
 
+def test_values_are_compared_at_the_scale_of_the_whole_array():
+    # A gradient entry whose true value is 0 comes out as rounding noise of the array's scale:
+    # about 0 at that scale is right, whatever its size relative to itself.
+    want = {"value": np.array([0.0, 0.5, -2.0], np.float32)}
+    assert judge(make_check(rtol=1e-4, atol=1e-7), {"value": np.array([1e-5, 0.5, -2.0],
+                                                                     np.float32)}, want) is None
+    problem = judge(make_check(rtol=1e-4, atol=1e-7),
+                    {"value": np.array([1e-3, 0.5, -2.0], np.float32)}, want)
+    assert problem.startswith("value[0]: wrong values") and "x 2" in problem, problem
+
+
+def test_named_parameters_are_named_in_the_verdict():
+    want = {"value": [["0.W", np.ones((2, 3), np.float32)], ["0.b", np.zeros((1, 3), np.float32)]]}
+    got = [["0.W", np.ones((2, 3), np.float32)],
+           ["0.b", np.array([[0.0, 0.5, 0.5]], np.float32)]]
+    problem = judge(make_check(), {"value": got}, want)
+    assert problem.startswith("0.b[0, 1:3]: wrong values"), problem
+
+
 def test_a_training_run_must_match_the_reference_s_losses_not_just_fall():
     run = check("stage3/x[run]", "examples/train_sine.py:train_step", "examples/train_sine.py",
                 Program(), ["losses"], rtol=2e-3, atol=1e-4)
@@ -331,7 +350,7 @@ def test_a_training_run_must_match_the_reference_s_losses_not_just_fall():
     assert judge(run, {"losses": np.array([1.0, 0.6005, 0.4])}, reference) is None
     # 1 / calls falls faster than the reference: it is no training step.
     problem = judge(run, {"losses": np.array([1.0, 0.5, 1 / 3])}, reference)
-    assert problem.startswith("losses: wrong values") and "expected 0.6" in problem
+    assert problem.startswith("losses[1:3]: wrong values") and "expected 0.6" in problem
     assert "non-finite" in judge(run, {"losses": np.array([1.0, np.inf, 0.4])}, reference)
 
 

@@ -45,14 +45,49 @@ def _short(value) -> str:
     return repr(value)
 
 
+def _named(value) -> bool:
+    """Whether ``value`` is a list of ``(name, array)`` pairs (``named_parameters()``)."""
+    return isinstance(value, list) and bool(value) and all(
+        isinstance(v, list) and len(v) == 2 and isinstance(v[0], str) for v in value)
+
+
+def _where(bad) -> str:
+    """The smallest box around the ``True`` entries of ``bad``: ``[0, 8:10]``."""
+    import numpy as np
+
+    if bad.ndim == 0:
+        return ""
+    found = np.argwhere(bad)
+    parts = []
+    for low, high in zip(found.min(axis=0), found.max(axis=0)):
+        parts.append(f"{low}" if low == high else f"{low}:{high + 1}")
+    return "[" + ", ".join(parts) + "]"
+
+
 def _same(name: str, got, want, rtol: float, atol: float) -> str | None:
-    """None when ``got`` matches ``want``; else what differs."""
+    """None when ``got`` matches ``want``; else what differs.
+
+    Arrays are compared at the scale of the whole array: every entry within
+    ``atol + rtol * max|want|``. Rounding error in float32 grows with the size of the terms a
+    value is made of, not with the value itself, so an entry whose true value is 0 (a gradient
+    that cancels exactly) is checked as about 0 at the array's scale, and every mathematically
+    equivalent order of the operations passes.
+    """
     import numpy as np
 
     if isinstance(want, list):
         if not isinstance(got, list) or len(got) != len(want):
             size = len(got) if isinstance(got, list) else type(got).__name__
             return f"{name}: expected a list of {len(want)} results, got {size}"
+        if _named(want):
+            if not _named(got) or [g[0] for g in got] != [w[0] for w in want]:
+                return (f"{name}: expected the parameters {[w[0] for w in want]}, got "
+                        f"{[g[0] for g in got] if _named(got) else _short(got)}")
+            for (label, g), (_, w) in zip(got, want):
+                problem = _same(label, g, w, rtol, atol)
+                if problem:
+                    return problem
+            return None
         for index, (g, w) in enumerate(zip(got, want)):
             problem = _same(f"{name}[{index}]", g, w, rtol, atol)
             if problem:
@@ -66,16 +101,29 @@ def _same(name: str, got, want, rtol: float, atol: float) -> str | None:
         return f"{name}: expected shape {want.shape}, got shape {got.shape}"
     if want.ndim > 0 and want.dtype == np.float32 and got.dtype != np.float32:
         return f"{name}: expected float32 (keep float32 end to end), got {got.dtype}"
+    if got.dtype.kind not in "biuf":
+        return f"{name}: expected numbers, got {got.dtype}"
     got64 = got.astype(np.float64).reshape(want.shape)
     want64 = want.astype(np.float64)
-    if not np.all(np.isfinite(got64) == np.isfinite(want64)):
-        return f"{name}: non-finite values where the reference has finite ones: {_short(got)}"
-    if not np.allclose(got64, want64, rtol=rtol, atol=atol, equal_nan=True):
-        worst = np.unravel_index(np.argmax(np.abs(got64 - want64)), want64.shape) \
-            if want64.ndim else ()
-        return (f"{name}: wrong values (rtol {rtol:g}, atol {atol:g}); the largest difference "
-                f"is at index {tuple(int(i) for i in worst)}: got {got64[worst]:.7g}, expected "
-                f"{want64[worst]:.7g}")
+    finite = np.isfinite(want64)
+    if not np.array_equal(np.isfinite(got64), finite) or not np.array_equal(
+            got64[~finite], want64[~finite], equal_nan=True):
+        bad = np.isfinite(got64) != finite
+        return (f"{name}{_where(bad) if bad.any() else ''}: non-finite values where the "
+                f"reference has others: {_short(got)}")
+    if not finite.any():
+        return None
+    scale = float(np.max(np.abs(want64[finite])))
+    tolerance = atol + rtol * scale
+    error = np.where(finite, np.abs(got64 - want64), 0.0)
+    if float(error.max()) > tolerance:
+        worst = np.unravel_index(np.argmax(error), error.shape) if error.ndim else ()
+        index = tuple(int(i) for i in worst)
+        return (f"{name}{_where(error > tolerance)}: wrong values; the largest error is "
+                f"{float(error.max()):.3g} at {list(index) if index else 'the value'} (got "
+                f"{got64[worst]:.7g}, expected {want64[worst]:.7g}); the tolerance is "
+                f"{tolerance:.3g} = atol {atol:g} + rtol {rtol:g} x {scale:.3g}, the largest "
+                "expected magnitude")
     return None
 
 
