@@ -1,39 +1,44 @@
-"""The jail: where student code runs, one per submission, and the worker process inside it.
+"""The jail: where student code runs, one per submission, and the worker processes inside it.
 
-:class:`Worker` starts :mod:`instructor.grading.worker` as a script on one installed package (a
-``site`` folder holding ``mini_torch``) and sends it requests. How it is shut in depends on what
-the machine offers (:func:`choose_jail` probes once, best first):
+:class:`Worker` starts :mod:`instructor.grading.worker` (a copy of its own, in the install's
+folder) on one installed package and sends it requests. How it is shut in depends on what the
+machine offers (:func:`choose_jail` probes once per run, best first, and retries a failed probe
+once):
 
 ``bubblewrap`` (Linux with user namespaces: ``bwrap``, the Debian/Ubuntu package ``bubblewrap``)
     new user, PID, IPC, network, UTS, cgroup and mount namespaces, no capabilities, no further
     namespaces; when the grader is root, student code also runs as a uid of the submission's
     own (see :func:`bubblewrap_command`), so the process limit is the jail's alone. The root
-    filesystem holds only the Python runtime and the grading environment's site-packages
-    (read-only; any ``mini_torch`` or ``instructor`` there hidden), the shared libraries, the
-    worker script, the submission's own install (read-only, at ``/jail/site`` and
-    ``/jail/examples``) and a private tmpfs ``/tmp``. Nothing of the repository, the reference,
-    the kit, the staff folder or another submission exists inside. Nothing the jail started
-    outlives its worker: the jail's processes all run as the submission's uid, and every one of
-    them is killed when the worker stops (for a grader that is not root, the PID namespace dies
-    with bwrap).
+    filesystem (read-only) holds only the Python runtime (the interpreter as it really is, its
+    links resolved, and its shared libraries) and the grading environment's site-packages (any
+    ``mini_torch`` or ``instructor`` there hidden), the submission's own install and the
+    worker's copy (at ``/jail``), a private ``/tmp`` and ``/dev/shm``, both capped. Nothing of
+    the repository, the reference, the kit, the staff folder or another submission exists
+    inside, and nothing the jail started outlives it.
 ``uid`` (root without user namespaces, as in Gradescope's container)
-    ``setpriv`` to a uid of the submission's own (:data:`UID_BASE` + its number in the batch,
-    ``MINI_TORCH_GRADER_UID_BASE`` to move the range; Gradescope's ``setup.sh`` starts it at
-    its ``minitorch-student``), ``unshare -n`` where it works. The files of the grader are shut
-    by permissions: :func:`choose_jail` refuses when that uid can read the kit or the
-    reference. Every process of the uid is killed when a worker stops (:func:`sweep_uid`).
+    ``setpriv`` to a uid of the submission's own (from the run's uid range,
+    :mod:`instructor.grading.uids`), ``unshare -n`` where it works. The files of the grader are
+    shut by permissions: :func:`choose_jail` refuses when that uid can read the kit or the
+    reference. Every process of the uid is killed when a worker stops, and after the
+    submission everything of the uid in the machine's shared folders is removed
+    (:func:`instructor.grading.resources.sweep_uid_traces`).
 ``none`` (macOS, Windows, Linux without either)
     no isolation at all: :func:`choose_jail` refuses unless told ``unisolated=True``, and every
     report then says so on its first line.
 
-In all three: resource limits (CPU seconds, address space, processes, file size, open files),
-the worker in its own session, killed as a whole when a request times out (the next request
-starts a fresh worker). Nothing the worker sends is executed: responses are JSON with arrays as
-bytes, decoded by :func:`instructor.grading.worker.decode_array`.
+In all three: per-process limits (address space, processes, file size, open files, a CPU
+backstop), the seccomp filter the worker installs in itself (no System V IPC, no POSIX
+message queues, no file locks), and, where the grader may make one, a cgroup per jail
+(:mod:`instructor.grading.resources`: memory with tmpfs, processes, an equal CPU share). A
+check's time limit is CPU time of the jail's processes together; a generous wall-clock
+backstop remains, and a worker that hits it raises :class:`WorkerBackstop`, the grader's
+problem, never the student's. Nothing the worker sends is executed: responses are JSON with
+arrays as bytes, read with a bound on their size.
 """
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import select
@@ -42,11 +47,21 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from instructor.grading.resources import (
+    Cgroup,
+    Cgroups,
+    ProcessMeter,
+    namespace_of,
+    sweep_uid_traces,
+    uid_of,
+)
+from instructor.grading.worker import MAX_RESPONSE_BYTES, WATCHDOG_EXIT
 from instructor.repo import InstructorError
 
 try:
@@ -54,38 +69,51 @@ try:
 except ImportError:  # Windows: no workers there (choose_jail refuses), the other tools run
     resource = None
 
-#: The worker script (run by path: the jail imports nothing of the instructor package).
+#: The worker script; each install gets a copy of its own (no file shared between jails).
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 
 #: ``MINI_TORCH_JAIL=bubblewrap|uid|none`` chooses the jail instead of the probe (the tests and
 #: the simulated Gradescope run use it to try a path this machine would not pick).
 JAIL_VARIABLE = "MINI_TORCH_JAIL"
 KINDS = ("bubblewrap", "uid", "none")
-#: The first uid of the ``uid`` jail, and the variable that moves it.
-UID_BASE = 61000
-UID_VARIABLE = "MINI_TORCH_GRADER_UID_BASE"
 
-#: Resource limits of a worker: CPU seconds, bytes of address space, bytes per file, processes,
-#: open files; bytes of the jail's /tmp.
+#: Per-process limits of a worker: CPU seconds (a backstop: the check limits are the jail's
+#: CPU time), bytes of address space, bytes per file, processes, open files.
 CPU_SECONDS = 600
 ADDRESS_SPACE = 4 * 2**30
 FILE_SIZE = 16 * 2**20
 PROCESSES = 64
 OPEN_FILES = 256
+#: Bytes of the jail's /tmp and /dev/shm.
 TMP_BYTES = 64 * 2**20
+SHM_BYTES = 16 * 2**20
 
-#: The variable that tells a jailed worker its process limit (it sets it itself, inside).
-PROCESSES_VARIABLE = "MINI_TORCH_WORKER_PROCESSES"
-
-#: Seconds a worker may take to start and import numpy before its first answer counts as a hang.
-START_GRACE = 30.0
-#: Seconds beyond a request's limit before the worker is killed (its own alarm comes first).
+#: Wall-clock seconds a worker may take to start and import the libraries before it is taken
+#: for a grader problem (a machine under heavy load, a jail that did not start).
+START_BACKSTOP = 120.0
+#: CPU seconds beyond a request's limit before the trusted side kills the jail (the worker's
+#: own interruption and its watchdog come first).
 KILL_GRACE = 2.0
+#: The wall-clock backstop of a request: this many times its CPU limit, and at least
+#: :data:`MIN_BACKSTOP` seconds. Past it the check is retried (see the pipeline).
+BACKSTOP_FACTOR = 6.0
+MIN_BACKSTOP = 60.0
+#: Wall-clock seconds a request may take to be written into the worker's pipe.
+WRITE_BACKSTOP = 30.0
+#: Bytes of a worker's standard error kept for the staff's log.
+LOG_BYTES = 64 * 2**10
+
+#: Libraries every worker imports before any clock starts (what the stages may use): the
+#: grader pays for them, not the student's time limit.
+PRELOAD = ("numpy", "scipy.special", "numexpr", "matplotlib", "matplotlib.pyplot",
+           "matplotlib.figure", "matplotlib.colors", "matplotlib.ticker")
 
 #: Environment variables a worker gets from the grader's environment (nothing else).
 WORKER_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE")
 
-#: Where the install and the worker script appear inside a bubblewrap jail.
+#: Where an install appears inside a bubblewrap jail: /jail/site, /jail/examples and
+#: /jail/worker.py are the folder's site, examples and worker.py.
+JAIL_ROOT = "/jail"
 JAIL_SITE, JAIL_EXAMPLES, JAIL_WORKER = "/jail/site", "/jail/examples", "/jail/worker.py"
 #: The uid (and gid) student code has inside a bubblewrap jail.
 JAIL_UID = 65534
@@ -96,60 +124,101 @@ HIDDEN_PREFIXES = ("mini_torch", "_mini_torch", "instructor", "__editable__")
 
 
 class WorkerCrash(Exception):
-    """The worker died or sent something that is not a response."""
+    """The worker died, or sent something that is not a response."""
+
+    def __init__(self, message: str, log: str = "", out_of_memory: bool = False) -> None:
+        super().__init__(message)
+        self.log, self.out_of_memory = log, out_of_memory
 
 
 class WorkerTimeout(Exception):
-    """The worker did not answer within the limit and was killed."""
+    """The jail used more CPU time than the request's limit (plus a grace) and was killed."""
+
+    def __init__(self, cpu: float) -> None:
+        super().__init__(f"used {cpu:.1f} CPU seconds")
+        self.cpu = cpu
+
+
+class WorkerBackstop(Exception):
+    """A request ran past the wall-clock backstop (or the worker never became ready): the
+    grader's problem (a busy machine, a jail that did not start), to be retried."""
+
+    def __init__(self, message: str, cpu: float = 0.0, wall: float = 0.0, log: str = "") -> None:
+        super().__init__(message)
+        self.cpu, self.wall, self.log = cpu, wall, log
+
+
+class AnswerTooLarge(Exception):
+    """The worker's answer is over :data:`MAX_RESPONSE_BYTES`: the student's failure."""
 
 
 @dataclass(frozen=True)
 class Jail:
-    """How the workers of one submission are shut in: ``kind`` and, for ``uid``, its uid."""
+    """How the workers of one submission are shut in: ``kind``, its uid, and its cgroup."""
 
     kind: str
     uid: int | None = None
+    cgroup: Cgroup | None = field(default=None, compare=False)
+    limits: str = ""  # the resource limits in words (cgroups, or per process)
 
     @property
     def isolated(self) -> bool:
         return self.kind != "none"
 
     def describe(self) -> str:
-        """The report's first line about isolation."""
+        """The report's first line about isolation and limits."""
+        limits = f"; limits: {self.limits}" if self.limits else ""
         if self.kind == "bubblewrap":
             return ("isolated: student code ran in a bubblewrap jail (its own user, PID, IPC, "
-                    "network and mount namespaces; read-only runtime and submission; private /tmp)")
+                    "network and mount namespaces; read-only runtime and submission; private, "
+                    f"capped /tmp and /dev/shm){limits}")
         if self.kind == "uid":
             return (f"isolated: student code ran as uid {self.uid}, a uid of this submission's "
-                    "own, without network where possible; the grader's files are unreadable to it")
+                    "own, without network where possible; the grader's files are unreadable to "
+                    f"it{limits}")
         return ("NOT ISOLATED: student code ran as the grader's own user, with access to "
                 "everything that user can read and write (--unisolated); this grade is not a "
                 "grade of record")
 
 
-@dataclass(frozen=True)
+@dataclass
 class JailPlan:
-    """The jail kind chosen for a grading run; :meth:`for_submission` gives each its jail."""
+    """The jail kind chosen for a grading run; :meth:`for_submission` gives each its jail.
+
+    ``uids``: the run's uid range (root only); ``cgroups``: the run's cgroup folder (root,
+    where the machine allows it), or None.
+    """
 
     kind: str
     why: str = ""  # why a better kind was not available
+    uids: object = None  # instructor.grading.uids.UidRange
+    cgroups: Cgroups | None = None
+
+    def limits(self) -> str:
+        if self.cgroups is not None:
+            return self.cgroups.describe()
+        return ("per process only (CPU time of the jail's processes from /proc, address "
+                "space, processes, file size; no cgroup on this machine)")
+
+    def describe(self) -> str:
+        """What the run's jails are, in one line (without limits)."""
+        uid = self.uids.uid(0) if self.uids is not None and self.kind == "uid" else None
+        return Jail(self.kind, uid).describe()
 
     def for_submission(self, index: int) -> Jail:
-        if self.kind == "uid":
-            return Jail("uid", uid_base() + index)
-        if self.kind == "bubblewrap":
-            return Jail("bubblewrap", _root_uid(index))
-        return Jail(self.kind)
+        uid = None
+        if self.uids is not None and self.kind in ("uid", "bubblewrap"):
+            uid = self.uids.uid(index)
+        cgroup = None
+        if self.cgroups is not None and self.kind != "none":
+            cgroup = self.cgroups.create(f"jail-{index}", PROCESSES)
+        return Jail(self.kind, uid, cgroup, self.limits() if self.kind != "none" else "")
 
-
-def uid_base() -> int:
-    value = os.environ.get(UID_VARIABLE, "")
-    return int(value) if value.isdigit() else UID_BASE
-
-
-def _root_uid(index: int) -> int | None:
-    """The submission's own uid when the grader is root (else None: the grader's own)."""
-    return uid_base() + index if hasattr(os, "geteuid") and os.geteuid() == 0 else None
+    def close(self) -> None:
+        if self.cgroups is not None:
+            self.cgroups.close()
+        if self.uids is not None:
+            self.uids.release()
 
 
 # --- what exists inside a bubblewrap jail ------------------------------------------------------
@@ -164,34 +233,89 @@ def _site_packages() -> list[str]:
     return sorted(p for p in paths if os.path.isdir(p))
 
 
+def _under(path: str, folders: Iterable[str]) -> bool:
+    return any(path == f or path.startswith(f.rstrip("/") + "/") for f in folders)
+
+
+def _link_chain(path: str) -> tuple[list[tuple[str, str]], str]:
+    """([(link, its target), ...] met on the way from ``path`` to its file, the file).
+
+    Each path on the way has its parent folders resolved first, so every link is named by a
+    path that exists as such inside a jail that binds the resolved folders.
+    """
+    links, seen = [], set()
+    current = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+    while os.path.islink(current) and current not in seen:
+        seen.add(current)
+        target = os.readlink(current)
+        links.append((current, target))
+        joined = os.path.join(os.path.dirname(current), target)
+        current = os.path.join(os.path.realpath(os.path.dirname(joined)),
+                               os.path.basename(joined))
+    return links, current
+
+
+def _shared_libraries(executable: str) -> list[str]:
+    """The resolved paths of the shared libraries ``executable`` loads (``ldd``), or none."""
+    ldd = shutil.which("ldd")
+    if ldd is None:
+        return []
+    try:
+        done = subprocess.run([ldd, executable], capture_output=True, text=True, timeout=30,
+                              check=False)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    found = []
+    for line in done.stdout.splitlines():
+        words = line.split()
+        path = words[2] if len(words) >= 3 and words[1] == "=>" else words[0] if words else ""
+        if path.startswith("/") and os.path.exists(path):
+            found.append(os.path.realpath(path))
+    return found
+
+
 def runtime_mounts() -> list[str]:
     """bwrap arguments that make the Python runtime and the grading environment exist, read-only.
 
-    The base interpreter's own site-packages are hidden when the grader runs in a virtualenv
-    (only the virtualenv's count), and so is any ``mini_torch`` or ``instructor`` in the
-    grading environment's site-packages.
+    The shared libraries' folders (``/usr/lib`` and the ``/lib`` links), the installation of the
+    interpreter and of the grading environment, and the interpreter itself as it really is: a
+    virtualenv's ``bin/python`` is often a link into ``/usr/bin``, which is not bound, so every
+    link on the way is made inside and the file it ends at is bound; libraries the interpreter
+    loads from elsewhere (``ldd``) are bound one by one. The base interpreter's own
+    site-packages are hidden when the grader runs in a virtualenv (only the virtualenv's count),
+    and so is any ``mini_torch`` or ``instructor`` in the grading environment's site-packages.
     """
     args: list[str] = []
+    bound: list[str] = []
     for folder in ("/usr/lib", "/usr/lib64", "/usr/lib32"):
         if os.path.isdir(folder) and not os.path.islink(folder):
             args += ["--ro-bind", folder, folder]
+            bound.append(folder)
     for folder in ("/lib", "/lib64", "/lib32", "/libx32"):
         if os.path.islink(folder):
             args += ["--symlink", os.readlink(folder), folder]
         elif os.path.isdir(folder):
             args += ["--ro-bind", folder, folder]
+            bound.append(folder)
     prefixes = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}
     for prefix in sorted(prefixes):
-        if prefix not in ("/usr", "/"):
+        if prefix not in ("/usr", "/", "/usr/local") and not _under(prefix, bound):
             args += ["--ro-bind", prefix, prefix]
-    executable = os.path.realpath(sys.executable)
-    if not any(executable.startswith(p.rstrip("/") + "/") for p in prefixes | {"/usr/lib"}):
-        args += ["--ro-bind", executable, executable]
+            bound.append(prefix)
+    links, executable = _link_chain(sys.executable)
+    for link, target in links:
+        if not _under(link, bound):
+            args += ["--symlink", target, link]
+    files = [executable, *_shared_libraries(executable)]
+    for path in dict.fromkeys(files):
+        if not _under(path, bound):
+            args += ["--ro-bind", path, path]
+            bound.append(path)
     environment = _site_packages()
     if os.path.realpath(sys.prefix) != os.path.realpath(sys.base_prefix):
         base = sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_prefix})
         for path in sorted({base["purelib"], base["platlib"]} - set(environment)):
-            if os.path.isdir(path):
+            if os.path.isdir(path) and _under(os.path.realpath(path), bound):
                 args += ["--tmpfs", path]
     for folder in environment:
         for name in sorted(os.listdir(folder)):
@@ -217,32 +341,39 @@ def _folders_for(destinations: list[str]) -> list[str]:
             folders.add(parent)
             parent = os.path.dirname(parent)
     args = []
-    for folder in sorted(folders - {"/tmp"}, key=lambda f: (f.count("/"), f)):
+    for folder in sorted(folders - {"/tmp", "/dev"}, key=lambda f: (f.count("/"), f)):
         args += ["--perms", "0755", "--dir", folder]
     return args
 
 
-def bubblewrap_command(site: str, examples: str, fd: int, uid: int | None = None) -> list[str]:
-    """The bwrap command line that runs the worker on ``site`` in a fresh jail.
+def bubblewrap_command(install: str, fd: int, uid: int | None = None) -> list[str]:
+    """The bwrap command line that runs the worker of the install folder ``install`` (its
+    ``site``, ``examples`` and ``worker.py``, bound at ``/jail``) in a fresh jail.
 
     A grader that is not root runs one bwrap: a new user namespace (``--uid 65534``) and the
     others. Root runs two: the outer bwrap builds the mounts and every namespace but the user's
     (real root is needed for that), then ``setpriv`` switches to ``uid`` (the submission's
     own, so that the kernel counts its processes apart from root's and everyone else's) and the
-    inner bwrap adds the user namespace, drops every capability and forbids further ones.
+    inner bwrap adds the user namespace, drops every capability and forbids further ones. The
+    root filesystem is read-only; ``/tmp`` and ``/dev/shm`` are small private tmpfs.
     """
     bwrap = shutil.which("bwrap") or "bwrap"
     mounts = runtime_mounts()
-    binds = ["--ro-bind", str(WORKER_SCRIPT), JAIL_WORKER,
-             "--ro-bind", site, JAIL_SITE, "--ro-bind", examples, JAIL_EXAMPLES]
+    binds = ["--ro-bind", install, JAIL_ROOT]
     nested = []
     if uid is not None:
         setpriv = shutil.which("setpriv") or "/usr/bin/setpriv"
-        binds += ["--ro-bind", setpriv, setpriv, "--ro-bind", bwrap, bwrap]
+        for tool in (setpriv, bwrap):
+            links, real = _link_chain(tool)
+            binds += ["--ro-bind", real, real]
+            for link, target in links:
+                binds += ["--symlink", target, link]
         nested = [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--",
                   bwrap, "--bind", "/", "/"]
     destinations = [mounts[i + (1 if arg == "--tmpfs" else 2)] for i, arg in enumerate(mounts)
-                    if arg in ("--ro-bind", "--tmpfs", "--symlink")] + binds[2::3]
+                    if arg in ("--ro-bind", "--tmpfs", "--symlink")]
+    destinations += [binds[i + 2] for i, arg in enumerate(binds)
+                     if arg in ("--ro-bind", "--symlink")]
     user = ["--unshare-user", "--uid", str(JAIL_UID), "--gid", str(JAIL_UID),
             "--disable-userns", "--cap-drop", "ALL", "--die-with-parent"]
     outer = [
@@ -253,12 +384,13 @@ def bubblewrap_command(site: str, examples: str, fd: int, uid: int | None = None
         "--size", str(TMP_BYTES), "--perms", "1777", "--tmpfs", "/tmp",
         *_folders_for([d for d in destinations if d.startswith("/")]),
         *mounts, *binds,
-        "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp", "--",
+        "--proc", "/proc", "--dev", "/dev",
+        "--size", str(SHM_BYTES), "--perms", "1777", "--tmpfs", "/dev/shm",
+        "--remount-ro", "/", "--chdir", "/tmp", "--",
     ]
     if nested:
         nested = [*nested, *user, "--chdir", "/tmp", "--"]
-    return [*outer, *nested, sys.executable, "-I", "-B", JAIL_WORKER, JAIL_SITE, JAIL_EXAMPLES,
-            str(fd)]
+    return [*outer, *nested, sys.executable, "-I", "-B", JAIL_WORKER, str(fd)]
 
 
 # --- choosing the jail -------------------------------------------------------------------------
@@ -267,7 +399,7 @@ def bubblewrap_command(site: str, examples: str, fd: int, uid: int | None = None
 def _run(command: list[str], **kwargs) -> tuple[bool, str]:
     """(whether ``command`` exited 0, the last line of what it printed on failure)."""
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False,
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False,
                               cwd="/", env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
                               **kwargs)
     except (OSError, subprocess.SubprocessError) as error:
@@ -278,24 +410,36 @@ def _run(command: list[str], **kwargs) -> tuple[bool, str]:
     return False, lines[-1] if lines else f"exit status {done.returncode}"
 
 
-_PROBED: dict[str, tuple[bool, str]] = {}
-
 _PROBE_CODE = "import numpy, scipy.special, matplotlib"
 
 
-def _probe_bubblewrap() -> tuple[bool, str]:
-    if "bubblewrap" not in _PROBED:
-        if not sys.platform.startswith("linux"):
-            _PROBED["bubblewrap"] = (False, f"bubblewrap is Linux only (this is {sys.platform})")
-        elif shutil.which("bwrap") is None:
-            _PROBED["bubblewrap"] = (False, "bwrap is not installed (apt-get install bubblewrap)")
-        else:
-            folder = str(WORKER_SCRIPT.parent)
-            command = bubblewrap_command(folder, folder, 0, _root_uid(0))
-            command = [*command[:len(command) - 4], "-c", _PROBE_CODE]
-            works, why = _run(command)
-            _PROBED["bubblewrap"] = (works, "" if works else f"bwrap does not run here: {why}")
-    return _PROBED["bubblewrap"]
+def _twice(probe) -> tuple[bool, str]:
+    """A probe, tried again once when it fails (a machine under load can fail one start)."""
+    works, why = probe()
+    if not works:
+        works, why = probe()
+    return works, why
+
+
+def probe_bubblewrap(uid: int | None = None) -> tuple[bool, str]:
+    """Whether a bubblewrap jail starts the grading Python here, and if not, why and what to do."""
+    if not sys.platform.startswith("linux"):
+        return False, f"bubblewrap is Linux only (this is {sys.platform})"
+    if shutil.which("bwrap") is None:
+        return False, "bwrap is not installed (apt-get install bubblewrap)"
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="mini-torch-probe-") as folder:
+        os.chmod(folder, 0o755)
+        command = bubblewrap_command(folder, 0, uid)
+        command = [*command[:len(command) - 2], "-c", _PROBE_CODE]
+        works, why = _twice(lambda: _run(command))
+    if works:
+        return True, ""
+    return False, (f"bwrap is installed but could not run {sys.executable} with numpy in a "
+                   f"jail ({why}): check that user namespaces are enabled "
+                   "(sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0) "
+                   "and that the grading Python and its virtualenv are readable by every user")
 
 
 def _setpriv(uid: int) -> list[str]:
@@ -303,15 +447,15 @@ def _setpriv(uid: int) -> list[str]:
             "--clear-groups", "--"]
 
 
-def _probe_uid(private: Iterable[Path]) -> tuple[bool, str]:
+def probe_uid(uid: int, private: Iterable[Path]) -> tuple[bool, str]:
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
         return False, "a uid of its own needs a grader running as root"
     if shutil.which("setpriv") is None:
         return False, "setpriv is missing (util-linux)"
-    uid = uid_base()
-    works, why = _run([*_setpriv(uid), sys.executable, "-I", "-c", _PROBE_CODE])
+    works, why = _twice(lambda: _run([*_setpriv(uid), sys.executable, "-I", "-c", _PROBE_CODE]))
     if not works:
-        return False, f"uid {uid} cannot run {sys.executable} with numpy ({why})"
+        return False, (f"uid {uid} cannot run {sys.executable} with numpy ({why}): make the "
+                       "grading virtualenv readable by every user (chmod -R a+rX)")
     readable = []
     for path in private:
         code = ("import os, sys\nfor top, dirs, files in os.walk(sys.argv[1]):\n"
@@ -329,18 +473,25 @@ def _probe_uid(private: Iterable[Path]) -> tuple[bool, str]:
     return True, ""
 
 
-def choose_jail(*, unisolated: bool = False, private: Iterable[Path] = ()) -> JailPlan:
-    """The best jail this machine offers (see the module docstring).
+def choose_jail(*, unisolated: bool = False, private: Iterable[Path] = (),
+                submissions: int = 1) -> JailPlan:
+    """The best jail this machine offers (see the module docstring), for ``submissions``.
+
+    As root, the run claims a range of uids of its own (one per submission) and a cgroup
+    folder; :meth:`JailPlan.close` gives both back.
 
     Args:
         unisolated: accept a run without any isolation when there is no jail.
         private: folders student code must not read (the kit, the repository's stages); the
             ``uid`` jail is refused when its uid can read a file in them.
+        submissions: how many submissions the run grades (the size of its uid range).
 
     Raises:
-        InstructorError: no jail is possible and ``unisolated`` is False; the message says how
-            to get one on this platform.
+        InstructorError: no jail is possible and ``unisolated`` is False; the message says what
+            failed and how to get a jail on this platform.
     """
+    from instructor.grading.uids import claim_uids
+
     if os.name != "posix":
         raise InstructorError(
             "grading runs its workers on Linux (a jail) or macOS (--unisolated); on Windows, "
@@ -348,41 +499,56 @@ def choose_jail(*, unisolated: bool = False, private: Iterable[Path] = ()) -> Ja
     forced = os.environ.get(JAIL_VARIABLE, "")
     if forced and forced not in KINDS:
         raise InstructorError(f"{JAIL_VARIABLE}={forced}: expected one of {', '.join(KINDS)}")
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
+    uids = claim_uids(max(1, submissions)) if root and forced != "none" else None
     reasons = []
+    kind = None
     if forced in ("", "bubblewrap"):
-        works, why = _probe_bubblewrap()
+        works, why = probe_bubblewrap(uids.uid(0) if uids is not None else None)
         if works:
-            return JailPlan("bubblewrap")
-        reasons.append(why)
-    if forced in ("", "uid"):
-        key = "uid " + " ".join(sorted(str(p) for p in private)) + f" {uid_base()}"
-        if key not in _PROBED:  # the command line and the batch both ask: probe once
-            _PROBED[key] = _probe_uid(private)
-        works, why = _PROBED[key]
+            kind = "bubblewrap"
+        else:
+            reasons.append(why)
+    if kind is None and forced in ("", "uid"):
+        if uids is None:
+            works, why = False, "a uid of its own needs a grader running as root"
+        else:
+            works, why = probe_uid(uids.uid(0), private)
         if works:
-            return JailPlan("uid", "; ".join(reasons))
-        reasons.append(why)
-    if unisolated or forced == "none":
+            kind = "uid"
+        else:
+            reasons.append(why)
+    if kind is None and (unisolated or forced == "none"):
         if not unisolated:
             raise InstructorError(f"{JAIL_VARIABLE}=none needs --unisolated")
-        return JailPlan("none", "; ".join(reasons))
-    raise InstructorError(
-        "no jail for student code on this machine (" + "; ".join(reasons) + "). On Linux "
-        "install bubblewrap (apt-get install bubblewrap); elsewhere grade in the Gradescope "
-        "image under Docker (docs/instructor.md). --unisolated grades anyway, with every "
-        "report saying the run was not isolated")
+        kind = "none"
+    if kind is None:
+        if uids is not None:
+            uids.release()
+        raise InstructorError(
+            "no jail for student code on this machine (" + "; ".join(reasons) + "). On Linux "
+            "install bubblewrap (apt-get install bubblewrap) or grade as root; elsewhere grade "
+            "in the Gradescope image under Docker (docs/instructor.md). --unisolated grades "
+            "anyway, with every report saying the run was not isolated")
+    cgroups = Cgroups.probe(uids.run if uids is not None else f"{os.getpid()}") \
+        if kind != "none" else None
+    return JailPlan(kind, "; ".join(reasons), uids if kind != "none" else None, cgroups)
 
 
 # --- the worker --------------------------------------------------------------------------------
 
 
-def _limits(cpu_seconds: int, processes: int | None) -> None:
+def _limits(cpu_seconds: int, processes: int | None, procs: list[int]) -> None:
     """Run in the child between fork and exec: system calls only, no imports, no locks.
 
-    ``processes`` limits the processes of the uid that runs the command (the ``uid`` jail's);
-    a bubblewrap jail's worker sets that limit itself, inside (a limit set here would count
-    the grader's own processes, or none: root's are exempt).
+    ``procs``: open ``cgroup.procs`` files the child writes itself into (the jail's cgroup),
+    before anything of the jail runs. ``processes`` limits the processes of the uid that runs
+    the command (the ``uid`` jail's); a bubblewrap jail's worker sets that limit itself,
+    inside (a limit set here would count the grader's own processes, or none: root's are
+    exempt).
     """
+    for fd in procs:
+        os.write(fd, str(os.getpid()).encode())
     limits = [(resource.RLIMIT_CPU, cpu_seconds), (resource.RLIMIT_AS, ADDRESS_SPACE),
               (resource.RLIMIT_FSIZE, FILE_SIZE), (resource.RLIMIT_NOFILE, OPEN_FILES),
               (resource.RLIMIT_CORE, 0)]
@@ -395,17 +561,10 @@ def _limits(cpu_seconds: int, processes: int | None) -> None:
             pass  # a limit the platform does not allow lowering: the others still apply
 
 
-def _uid_of(pid: str) -> int | None:
-    try:
-        return os.stat(f"/proc/{pid}").st_uid
-    except OSError:
-        return None
-
-
 def sweep_uid(uid: int) -> None:
     """Kill every process of ``uid`` (a ``uid`` jail's), until none is left."""
-    for _ in range(200):
-        found = [int(p) for p in os.listdir("/proc") if p.isdigit() and _uid_of(p) == uid]
+    for _ in range(500):
+        found = [int(p) for p in os.listdir("/proc") if p.isdigit() and uid_of(int(p)) == uid]
         if not found:
             return
         for pid in found:
@@ -413,14 +572,28 @@ def sweep_uid(uid: int) -> None:
                 os.kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        time.sleep(0.02)
+        time.sleep(0.01)
+
+
+def clean_jail(jail: Jail) -> list[str]:
+    """After a submission: every process of its jail killed, its cgroup removed, and for a uid
+    jail everything of its uid removed from the machine's shared folders; what was found."""
+    if jail.cgroup is not None:
+        jail.cgroup.remove()
+    if jail.uid is None:
+        return []
+    sweep_uid(jail.uid)
+    return sweep_uid_traces(jail.uid) if jail.kind == "uid" else []
+
+
+_NETWORK: list[bool] = []
 
 
 def _network_isolation() -> bool:
-    if "unshare" not in _PROBED:
+    if not _NETWORK:
         unshare = shutil.which("unshare")
-        _PROBED["unshare"] = _run([unshare, "-n", "true"]) if unshare else (False, "")
-    return _PROBED["unshare"][0]
+        _NETWORK.append(bool(unshare) and _run([unshare, "-n", "true"])[0])
+    return _NETWORK[0]
 
 
 def share_with_jail(folder: Path, jail: Jail) -> None:
@@ -439,76 +612,187 @@ def share_with_jail(folder: Path, jail: Jail) -> None:
             os.chmod(os.path.join(current, name), 0o640)
 
 
-class Worker:
-    """One worker process on one installed package; restarted after a crash or a timeout.
+class _Log(threading.Thread):
+    """Keeps the last :data:`LOG_BYTES` of a worker's standard error, for the staff's log."""
 
-    ``jail`` None runs the worker as the grader (the oracle: the grader's own reference).
+    def __init__(self, fd: int) -> None:
+        super().__init__(daemon=True)
+        self.fd = fd
+        self.chunks: collections.deque[bytes] = collections.deque()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def run(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.fd, 1 << 16)
+            except OSError:
+                break
+            if not chunk:
+                break
+            with self.lock:
+                self.chunks.append(chunk)
+                self.size += len(chunk)
+                while self.size > LOG_BYTES and len(self.chunks) > 1:
+                    self.size -= len(self.chunks.popleft())
+        os.close(self.fd)
+
+    def text(self) -> str:
+        with self.lock:
+            data = b"".join(self.chunks)[-LOG_BYTES:]
+        return data.decode("utf-8", "replace")
+
+
+@dataclass
+class Reply:
+    """A worker's answer to one request, and what the request cost."""
+
+    ok: bool
+    outputs: dict
+    error: dict
+    cpu: float  # CPU seconds of the jail during the request
+    wall: float
+
+
+class Worker:
+    """One worker process on one install folder (``site``, ``examples``); restarted after a
+    crash or a timeout. ``jail`` None runs the worker as the grader (the oracle, on the
+    grader's own reference).
+
+    The install folder gets a copy of the worker script, so that no file the worker runs is
+    shared with another jail.
     """
 
-    def __init__(self, site: Path, examples: Path, scratch: Path, *, jail: Jail | None = None,
-                 cpu_seconds: int = CPU_SECONDS) -> None:
-        self.site, self.examples, self.scratch = site, examples, scratch
+    def __init__(self, install: Path, scratch: Path, *, jail: Jail | None = None,
+                 cpu_seconds: int = CPU_SECONDS, site: Path | None = None,
+                 examples: Path | None = None) -> None:
+        self.install = install
+        self.site = site or install / "site"
+        self.examples = examples or install / "examples"
+        self.scratch = scratch
         self.jail = jail
         self.cpu_seconds = cpu_seconds
         self.process: subprocess.Popen | None = None
-        self.responses = None
-        self.buffer = b""
+        self.responses: int | None = None
+        self.buffer = bytearray()
         self.next_id = 0
         self.starts = 0
-        self.answered = 0  # responses since the last start
+        self.log: _Log | None = None
+        self.logs: list[str] = []  # the standard error of workers that ended badly
+        self.meter = None
+        self.ready: dict = {}
+
+    @property
+    def kind(self) -> str:
+        return self.jail.kind if self.jail is not None else "none"
 
     @property
     def paths(self) -> tuple[str, str]:
         """(site, examples) as the worker sees them: what its error frames name."""
-        if self.jail is not None and self.jail.kind == "bubblewrap":
+        if self.kind == "bubblewrap":
             return JAIL_SITE, JAIL_EXAMPLES
         return str(self.site), str(self.examples)
 
-    def _command(self, fd: int) -> list[str]:
-        kind = self.jail.kind if self.jail is not None else "none"
-        if kind == "bubblewrap":
-            return bubblewrap_command(str(self.site), str(self.examples), fd, self.jail.uid)
-        command = [sys.executable, "-I", "-B", str(WORKER_SCRIPT), str(self.site),
-                   str(self.examples), str(fd)]
-        if kind == "uid":
+    def _command(self, fd: int, script: Path) -> list[str]:
+        if self.kind == "bubblewrap":
+            return bubblewrap_command(str(self.install), fd, self.jail.uid)
+        command = [sys.executable, "-I", "-B", str(script), str(fd)]
+        if self.kind == "uid":
             command = _setpriv(self.jail.uid) + command
             if _network_isolation():
                 command = [shutil.which("unshare") or "unshare", "-n", "--", *command]
         return command
 
+    def _make_meter(self):
+        """How the CPU time of this worker's jail is read: its cgroup, else its processes."""
+        if self.jail is not None and self.jail.cgroup is not None:
+            return self.jail.cgroup
+        pid = self.process.pid
+        if self.kind == "bubblewrap":
+            namespace = None
+            for _ in range(200):
+                children = _children(pid)
+                namespace = next((n for n in map(namespace_of, children) if n), None)
+                if namespace or self.process.poll() is not None:
+                    break
+                time.sleep(0.005)
+            mine = namespace_of(os.getpid())
+            if namespace and namespace != mine:
+                return ProcessMeter(lambda p: namespace_of(p) == namespace)
+        if self.kind == "uid":
+            uid = self.jail.uid
+            return ProcessMeter(lambda p: uid_of(p) == uid)
+        return ProcessMeter(lambda p: _session_of(p) == pid)
+
     def start(self) -> None:
+        """Start the worker and wait until it has shut itself in and imported the libraries.
+
+        Raises:
+            WorkerBackstop: it did not get ready (a jail that did not start, a machine under
+                such load that it could not start within :data:`START_BACKSTOP` seconds).
+        """
+        self.install.mkdir(parents=True, exist_ok=True)
+        script = self.install / "worker.py"
+        if not script.exists():
+            shutil.copyfile(WORKER_SCRIPT, script)
+            if self.jail is not None and self.jail.uid is not None:
+                os.chown(script, 0, self.jail.uid)
+                os.chmod(script, 0o640)
         self.scratch.mkdir(parents=True, exist_ok=True)
         if self.jail is not None and self.jail.uid is not None:
             os.chown(self.scratch, self.jail.uid, self.jail.uid)
             os.chmod(self.scratch, 0o700)
-        home = "/tmp" if self.jail is not None and self.jail.kind == "bubblewrap" \
-            else str(self.scratch)
+        home = "/tmp" if self.kind == "bubblewrap" else str(self.scratch)
         read_fd, write_fd = os.pipe()
+        error_read, error_write = os.pipe()
         env = {k: v for k, v in os.environ.items() if k in WORKER_ENV}
         env.update(HOME=home, TMPDIR=home, MPLBACKEND="Agg", MPLCONFIGDIR=home,
                    OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
                    PYTHONHASHSEED="0")
-        if self.jail is not None and self.jail.isolated:
-            env[PROCESSES_VARIABLE] = str(PROCESSES)
         cpu = self.cpu_seconds
-        processes = PROCESSES if self.jail is not None and self.jail.kind == "uid" else None
+        processes = PROCESSES if self.kind == "uid" else None
+        procs = []
+        if self.jail is not None and self.jail.cgroup is not None:
+            procs = [os.open(path, os.O_WRONLY) for path in self.jail.cgroup.procs]
         try:
             self.process = subprocess.Popen(
-                self._command(write_fd), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL, cwd=self.scratch, env=env, pass_fds=(write_fd,),
-                start_new_session=True, preexec_fn=lambda: _limits(cpu, processes),
+                self._command(write_fd, script), stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL, stderr=error_write, cwd=self.scratch, env=env,
+                pass_fds=(write_fd,), start_new_session=True,
+                preexec_fn=lambda: _limits(cpu, processes, procs),
             )
         finally:
             os.close(write_fd)
+            os.close(error_write)
+            for fd in procs:
+                os.close(fd)
+        os.set_blocking(self.process.stdin.fileno(), False)
         self.responses = read_fd
-        self.buffer = b""
+        self.buffer = bytearray()
         self.starts += 1
-        self.answered = 0
+        self.log = _Log(error_read)
+        self.log.start()
+        self.meter = self._make_meter()
+        setup = {"setup": {
+            "site": self.paths[0], "examples": self.paths[1], "preload": list(PRELOAD),
+            "processes": PROCESSES if self.jail is not None and self.jail.isolated else None}}
+        began = time.monotonic()
+        try:
+            self._write(json.dumps(setup).encode() + b"\n", began + START_BACKSTOP)
+            while True:
+                message = self._parse(self._read_line(began + START_BACKSTOP))
+                if message.get("ready") is True:
+                    self.ready = message
+                    return
+        except (WorkerBackstop, WorkerCrash, AnswerTooLarge) as error:
+            log = self.stop()
+            raise WorkerBackstop(f"the worker did not start: {error}", log=log) from None
 
-    def stop(self) -> None:
-        """End the worker and everything it started (the whole jail)."""
+    def stop(self) -> str:
+        """End the worker and everything it started (the whole jail, but for the jail's other
+        workers when it has a cgroup); return the end of its standard error."""
         if self.process is None:
-            return
+            return ""
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -517,7 +801,7 @@ class Worker:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
-        if self.jail is not None and self.jail.uid is not None:
+        if self.jail is not None and self.jail.uid is not None and self.kind == "uid":
             sweep_uid(self.jail.uid)  # what left the worker's session (setsid, double fork)
         if self.process.stdin:
             try:
@@ -526,49 +810,154 @@ class Worker:
                 pass
         os.close(self.responses)
         self.process = None
+        text = ""
+        if self.log is not None:
+            self.log.join(timeout=2)
+            text = self.log.text()
+            self.log = None
+        return text
 
-    def _read_line(self, deadline: float) -> bytes:
-        while b"\n" not in self.buffer:
+    def _write(self, data: bytes, deadline: float) -> None:
+        """Write ``data`` into the worker's pipe; a worker that does not read it by
+        ``deadline`` is the grader's problem to retry (it may be a stalled machine)."""
+        fd = self.process.stdin.fileno()
+        view = memoryview(data)
+        while view:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise WorkerTimeout()
-            ready, _, _ = select.select([self.responses], [], [], left)
+                raise WorkerBackstop("the worker did not read its request")
+            _, ready, _ = select.select([], [fd], [], min(left, 0.5))
+            if not ready:
+                if self.process.poll() is not None:
+                    raise WorkerCrash("the worker process ended")
+                continue
+            try:
+                written = os.write(fd, view)
+            except BlockingIOError:
+                continue
+            except (BrokenPipeError, OSError) as error:
+                raise WorkerCrash(f"the worker process ended ({error.strerror})") from None
+            view = view[written:]
+
+    def _read_line(self, deadline: float, watch=None) -> bytes:
+        """The next line of the response pipe, at most :data:`MAX_RESPONSE_BYTES`.
+
+        ``watch()`` is called between reads (the CPU meter).
+        """
+        while True:
+            end = self.buffer.find(b"\n")
+            if end >= 0:
+                line = bytes(self.buffer[:end])
+                del self.buffer[:end + 1]
+                return line
+            if len(self.buffer) > MAX_RESPONSE_BYTES:
+                raise AnswerTooLarge(f"an answer over {MAX_RESPONSE_BYTES} bytes")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise WorkerBackstop("no answer within the wall-clock backstop")
+            ready, _, _ = select.select([self.responses], [], [], min(left, 0.05))
+            if watch is not None:
+                watch()
             if not ready:
                 continue
             chunk = os.read(self.responses, 1 << 20)
             if not chunk:
                 raise WorkerCrash("the worker process ended (it crashed or was killed)")
             self.buffer += chunk
-            if len(self.buffer) > 256 * 2**20:
-                raise WorkerCrash("the worker sent more than 256 MB")
-        line, _, self.buffer = self.buffer.partition(b"\n")
-        return line
 
-    def request(self, steps: list[dict], outputs: list[str], limit: float) -> dict:
-        """Run one request; return the worker's response (``ok``, ``outputs`` or ``error``).
+    @staticmethod
+    def _parse(line: bytes) -> dict:
+        try:
+            message = json.loads(line)
+        except (ValueError, RecursionError) as error:
+            raise WorkerCrash(f"the worker sent something that is not a response ({error!r:.80})"
+                              ) from None
+        if not isinstance(message, dict):
+            raise WorkerCrash("the worker sent something that is not a response")
+        return message
+
+    def request(self, body: dict, limit: float) -> Reply:
+        """Run one request (``{"steps", "outputs"}`` or ``{"load": module}``) with a limit of
+        ``limit`` CPU seconds; return the worker's reply.
 
         Raises:
-            WorkerTimeout: no answer within ``limit`` (plus a grace); the worker is killed.
+            WorkerTimeout: the jail used ``limit`` + :data:`KILL_GRACE` CPU seconds and no
+                answer came; the worker is killed.
+            WorkerBackstop: no answer within the wall-clock backstop, or the worker did not
+                start; the worker is killed. The grader's problem: retry.
             WorkerCrash: the worker died or answered with something malformed; it is stopped.
+            AnswerTooLarge: the answer is over the size limit; the worker is stopped.
         """
-        fresh = self.process is None
-        if fresh:
+        if self.process is None:
             self.start()
         self.next_id += 1
-        message = {"id": self.next_id, "limit": limit, "steps": steps, "outputs": outputs}
-        deadline = time.monotonic() + limit + KILL_GRACE + (START_GRACE if fresh else 0.0)
+        message = {"id": self.next_id, "limit": limit, **body}
+        began = time.monotonic()
+        cpu_start = self.meter.cpu_seconds()
+        backstop = began + max(MIN_BACKSTOP, BACKSTOP_FACTOR * limit)
+        last = [began]
+
+        def watch() -> None:
+            now = time.monotonic()
+            if now - last[0] < 0.05:
+                return
+            last[0] = now
+            used = self.meter.cpu_seconds() - cpu_start
+            if used > limit + KILL_GRACE:
+                raise WorkerTimeout(used)
+
         try:
-            self.process.stdin.write((json.dumps(message) + "\n").encode())
-            self.process.stdin.flush()
+            self._write(json.dumps(message).encode() + b"\n", min(backstop, began + WRITE_BACKSTOP))
             while True:
-                response = json.loads(self._read_line(deadline))
-                if isinstance(response, dict) and response.get("id") == self.next_id:
-                    self.answered += 1
-                    return response
+                response = self._parse(self._read_line(backstop, watch))
+                if response.get("id") == self.next_id:
+                    break
         except WorkerTimeout:
-            never = self.answered == 0
-            self.stop()
-            raise WorkerTimeout("never answered" if never else "") from None
-        except (OSError, ValueError, WorkerCrash) as error:
-            self.stop()
-            raise WorkerCrash(str(error) or "the worker stopped answering") from error
+            self.logs.append(self.stop())
+            raise
+        except WorkerBackstop as error:
+            cpu = self.meter.cpu_seconds() - cpu_start
+            log = self.stop()
+            self.logs.append(log)
+            raise WorkerBackstop(str(error), cpu=cpu, wall=time.monotonic() - began,
+                                 log=log) from None
+        except AnswerTooLarge:
+            self.logs.append(self.stop())
+            raise
+        except WorkerCrash as error:
+            out_of_memory = self.jail is not None and self.jail.cgroup is not None \
+                and self.jail.cgroup.out_of_memory()
+            code = self.process.poll() if self.process is not None else None
+            log = self.stop()
+            self.logs.append(log)
+            if code == WATCHDOG_EXIT:
+                raise WorkerTimeout(limit + 1.0) from None
+            raise WorkerCrash(str(error), log=log, out_of_memory=out_of_memory) from None
+        cpu = max(self.meter.cpu_seconds() - cpu_start, 0.0)
+        reported = response.get("cpu")
+        if isinstance(reported, (int, float)) and not isinstance(reported, bool) \
+                and 0 <= reported < 1e6:
+            cpu = max(cpu, float(reported))
+        error = response.get("error") if isinstance(response.get("error"), dict) else {}
+        outputs = response.get("outputs") if isinstance(response.get("outputs"), dict) else {}
+        return Reply(response.get("ok") is True, outputs, error, cpu, time.monotonic() - began)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task") if os.path.isdir(f"/proc/{pid}/task") else []:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                found += [int(p) for p in handle.read().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _session_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().decode("ascii", "replace").rpartition(")")[2].split()
+        return int(fields[3])
+    except (OSError, ValueError, IndexError):
+        return None

@@ -16,7 +16,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from instructor.checks import Check
-from instructor.grading.jail import Worker, WorkerCrash, WorkerTimeout
+from instructor.grading.jail import (
+    AnswerTooLarge,
+    Worker,
+    WorkerBackstop,
+    WorkerCrash,
+    WorkerTimeout,
+)
 from instructor.grading.verdicts import BadAnswer, decode, judge
 from instructor.repo import InstructorError
 
@@ -40,22 +46,23 @@ def compute(checks: Sequence[Check], reference: Path) -> dict[str, dict]:
             return _CACHE[key]
         results: dict[str, dict] = {}
         with tempfile.TemporaryDirectory(prefix="mini-torch-oracle-") as scratch:
-            worker = Worker(reference / "src", reference / "examples", Path(scratch) / "run")
+            worker = Worker(Path(scratch) / "install", Path(scratch) / "run",
+                            site=reference / "src", examples=reference / "examples")
             try:
                 for check in checks:
                     try:
-                        response = worker.request(check.steps, check.outputs, REFERENCE_LIMIT)
-                    except (WorkerTimeout, WorkerCrash) as error:
+                        reply = worker.request({"steps": check.steps, "outputs": check.outputs},
+                                               REFERENCE_LIMIT)
+                    except (WorkerTimeout, WorkerCrash, WorkerBackstop, AnswerTooLarge) as error:
                         raise InstructorError(
                             f"check {check.name}: the reference did not answer ({error!r})"
                         ) from error
-                    if not response.get("ok"):
-                        error = response.get("error", {})
+                    if not reply.ok:
                         raise InstructorError(
-                            f"check {check.name}: the reference raised {error.get('type')}: "
-                            f"{error.get('message')}")
+                            f"check {check.name}: the reference raised "
+                            f"{reply.error.get('type')}: {reply.error.get('message')}")
                     try:
-                        outputs = {k: decode(v) for k, v in response["outputs"].items()}
+                        outputs = {k: decode(v) for k, v in reply.outputs.items()}
                     except BadAnswer as error:
                         raise InstructorError(f"check {check.name}: {error}") from error
                     problem = judge(check, outputs, outputs)
