@@ -54,7 +54,7 @@ def test_grade_command_writes_gradebook_feedback_and_gradescope_results(tmp_path
     assert "bob: Score: 0 /" in stdout and "[integrity]" in stdout
     rows = (out / "gradebook.csv").read_text().splitlines()
     assert rows[0] == ("student,score,max,stage3,hidden,reported,integrity,status,message,"
-                       "seconds,isolation")
+                       "seconds,cpu_seconds,isolation")
     alice = rows[1].split(",")
     assert alice[0] == "alice" and alice[1] == alice[2]
     assert float(alice[4]) > 0 and float(alice[4]) % 5 == 0  # the hidden checks, 5 points each

@@ -25,10 +25,10 @@ from instructor.grading.intake import (
     take_in,
 )
 from instructor.grading.jail import (
-    JailPlan,
     Worker,
     WorkerCrash,
-    _probe_bubblewrap,
+    choose_jail,
+    probe_bubblewrap,
     runtime_mounts,
 )
 from instructor.grading.messages import clean_text, describe_error
@@ -209,13 +209,20 @@ def test_an_error_message_is_cut_and_keeps_no_path_outside_the_submission():
 
 # --- the jail ------------------------------------------------------------------------------------
 
-BUBBLEWRAP, WHY = _probe_bubblewrap()
+BUBBLEWRAP, WHY = probe_bubblewrap()
 requires_bubblewrap = pytest.mark.skipif(not BUBBLEWRAP, reason=f"no bubblewrap jail: {WHY}")
 
 
-def jail(index: int):
-    """The bubblewrap jail of the batch's submission number ``index``, as grade gives it."""
-    return JailPlan("bubblewrap").for_submission(index)
+@pytest.fixture(scope="module")
+def plan():
+    """A bubblewrap run of four submissions, as grade plans it (its own uids when root)."""
+    if not BUBBLEWRAP:
+        pytest.skip(f"no bubblewrap jail: {WHY}")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MINI_TORCH_JAIL", "bubblewrap")
+        run = choose_jail(submissions=4)
+    yield run
+    run.close()
 
 _SPY = '''
 import json, os, sys, time
@@ -247,23 +254,43 @@ def spy_site(folder: Path) -> Path:
     return site
 
 
+def call(worker: Worker, target: str, limit: float = 30.0):
+    return worker.request({"steps": [{"call": target, "as": "v"}], "outputs": ["v"]}, limit)
+
+
+def wait_for(condition, seconds: float = 30.0) -> bool:
+    """Poll ``condition`` until it holds (True) or ``seconds`` pass (False)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
 @requires_bubblewrap
-def test_a_worker_in_its_jail_sees_only_the_runtime_its_install_and_a_private_tmp(tmp_path):
-    site = spy_site(tmp_path)
-    worker = Worker(site, tmp_path / "examples", tmp_path / "scratch", jail=jail(0))
+def test_a_worker_in_its_jail_sees_only_the_runtime_its_install_and_a_private_tmp(tmp_path,
+                                                                                  plan):
+    site = spy_site(tmp_path / "install")
+    worker = Worker(tmp_path / "install", tmp_path / "scratch", jail=plan.for_submission(0))
     try:
-        response = worker.request([{"call": "mini_torch.spy", "as": "seen"}], ["seen"], 30)
+        reply = call(worker, "mini_torch.spy")
     finally:
         worker.stop()
-    assert response["ok"], response
-    seen = json.loads(response["outputs"]["seen"]["value"])
+    assert reply.ok, reply
+    seen = json.loads(reply.outputs["v"]["value"])
     assert set(seen["root"]) <= {"bin", "dev", "jail", "lib", "lib32", "lib64", "libx32", "proc",
                                  "tmp", "usr", *Path(sys.base_prefix).parts[1:2],
-                                 *Path(sys.prefix).parts[1:2]}
+                                 *Path(sys.prefix).parts[1:2],
+                                 *Path(os.path.realpath(sys.executable)).parts[1:2]}
     assert seen["jail"] == ["examples", "site", "worker.py"]
     assert set(seen["usr"]) <= {"bin", "lib", "lib32", "lib64", *Path(sys.base_prefix).parts[2:3]}
-    # /usr/bin: nothing, or (for a root grader) the two tools that drop to the jail's uid
-    assert seen["usr_bin"] in ("FileNotFoundError", ["bwrap", "setpriv"])
+    # /usr/bin: nothing, or the interpreter itself (a system Python), or (for a root grader)
+    # the two tools that drop to the jail's uid
+    real = os.path.realpath(sys.executable)
+    allowed = {"bwrap", "setpriv", *([os.path.basename(real)] if real.startswith("/usr/bin/")
+                                     else [])}
+    assert seen["usr_bin"] == "FileNotFoundError" or set(seen["usr_bin"]) <= allowed
     assert seen["uid"] == 65534 and seen["cwd"] == "/tmp"
     assert len(seen["pids"]) <= 3  # its own PID namespace: the jail's init and the worker
     assert seen["write_site"] != "wrote"  # its own install is read-only
@@ -283,9 +310,9 @@ def test_the_grading_environment_s_own_packages_are_hidden_inside(tmp_path):
 
 
 @requires_bubblewrap
-def test_nothing_a_jail_started_survives_its_worker(tmp_path):
-    site = spy_site(tmp_path)
-    marker = f"mini-torch-jail-test-{os.getpid()}"
+def test_nothing_a_jail_started_survives_its_worker(tmp_path, plan):
+    site = spy_site(tmp_path / "install")
+    marker = f"mini-torch-jail-test-{os.getpid()}-{time.monotonic_ns()}"
     (site / "mini_torch" / "daemon.py").write_text(
         "import os, sys, time\n"
         "def start():\n"
@@ -296,18 +323,16 @@ def test_nothing_a_jail_started_survives_its_worker(tmp_path):
         f"time.sleep(60)', '{marker}'])\n"
         "        os._exit(0)\n"
         "    return 1\n")
-    worker = Worker(site, tmp_path / "examples", tmp_path / "scratch", jail=jail(0))
-    response = worker.request([{"call": "mini_torch.daemon.start", "as": "v"}], ["v"], 30)
-    assert response["ok"], response
-    time.sleep(0.5)
-    assert processes_with(marker)  # it did start, and outlived its call
+    worker = Worker(tmp_path / "install", tmp_path / "scratch", jail=plan.for_submission(1))
+    reply = call(worker, "mini_torch.daemon.start")
+    assert reply.ok, reply
+    assert wait_for(lambda: processes_with(marker))  # it did start, and outlived its call
     worker.stop()
-    time.sleep(0.5)
-    assert processes_with(marker) == []
+    assert processes_with(marker) == []  # stop returns once the whole jail is gone
 
 
 @requires_bubblewrap
-def test_a_process_limit_held_in_one_jail_leaves_another_jail_its_own(tmp_path):
+def test_a_process_limit_held_in_one_jail_leaves_another_jail_its_own(tmp_path, plan):
     hog = spy_site(tmp_path / "hog")
     (hog / "mini_torch" / "hold.py").write_text(
         "import os, time\n"
@@ -328,31 +353,30 @@ def test_a_process_limit_held_in_one_jail_leaves_another_jail_its_own(tmp_path):
         "def spawn():\n"
         "    return sum(subprocess.run([sys.executable, '-c', 'pass']).returncode == 0\n"
         "               for _ in range(5))\n")
-    first = Worker(hog, tmp_path / "hog" / "examples", tmp_path / "s1", jail=jail(1))
-    second = Worker(neighbour, tmp_path / "neighbour" / "examples", tmp_path / "s2",
-                    jail=jail(2))
+    first = Worker(tmp_path / "hog", tmp_path / "s1", jail=plan.for_submission(2))
+    second = Worker(tmp_path / "neighbour", tmp_path / "s2", jail=plan.for_submission(3))
     try:
-        held = first.request([{"call": "mini_torch.hold.hold", "as": "n"}], ["n"], 30)
-        assert held["ok"], held
-        count = json.loads(json.dumps(held["outputs"]["n"]))
-        assert count["kind"] == "array"
-        spawned = second.request([{"call": "mini_torch.spawn.spawn", "as": "n"}], ["n"], 30)
-        assert spawned["ok"], spawned
+        held = call(first, "mini_torch.hold.hold")
+        assert held.ok, held
+        spawned = call(second, "mini_torch.spawn.spawn")
+        assert spawned.ok, spawned
     finally:
         first.stop()
         second.stop()
-    import base64
-    import struct
+    from instructor.grading.verdicts import decode
 
-    held_count = struct.unpack("<q", base64.b64decode(count["data"]))[0]
+    held_count = int(decode(held.outputs["v"]))
     assert 0 < held_count < 4096  # the limit stopped it
-    assert struct.unpack("<q", base64.b64decode(spawned["outputs"]["n"]["data"]))[0] == 5
+    assert int(decode(spawned.outputs["v"])) == 5
 
 
 def test_a_worker_that_dies_is_a_crash_not_a_grader_error(tmp_path):
-    site = spy_site(tmp_path)
-    (site / "mini_torch" / "die.py").write_text("import os\ndef die():\n    os._exit(3)\n")
-    worker = Worker(site, tmp_path / "examples", tmp_path / "scratch")
-    with pytest.raises(WorkerCrash):
-        worker.request([{"call": "mini_torch.die.die", "as": "v"}], ["v"], 10)
+    site = spy_site(tmp_path / "install")
+    (site / "mini_torch" / "die.py").write_text(
+        "import os, sys\ndef die():\n    sys.stderr.write('dying now\\n')\n"
+        "    sys.stderr.flush()\n    os._exit(3)\n")
+    worker = Worker(tmp_path / "install", tmp_path / "scratch")
+    with pytest.raises(WorkerCrash) as raised:
+        call(worker, "mini_torch.die.die", 10)
     assert worker.process is None  # stopped; the next request starts a fresh one
+    assert "dying now" in raised.value.log  # its standard error is kept for the staff's log

@@ -244,9 +244,13 @@ def toy_worker(tmp_path):
     (tmp_path / "examples").mkdir()
     (tmp_path / "examples" / "script.py").write_text(
         "def step(x):\n    return x + 1\n\n\nif __name__ == '__main__':\n    raise SystemExit(3)\n")
-    worker = Worker(tmp_path / "site", tmp_path / "examples", tmp_path / "scratch")
+    worker = Worker(tmp_path, tmp_path / "scratch")
     yield worker
     worker.stop()
+
+
+def ask(worker: Worker, program: Program, outputs: list[str], limit: float = 20.0):
+    return worker.request({"steps": program.steps, "outputs": outputs}, limit)
 
 
 def test_the_worker_evaluates_calls_and_returns_plain_arrays(toy_worker):
@@ -254,51 +258,104 @@ def test_the_worker_evaluates_calls_and_returns_plain_arrays(toy_worker):
     doubled = program.call("mini_torch.double", np.arange(3, dtype=np.float32))
     stepped = program.call("examples/script.py:step", doubled)
     raised = program.call("mini_torch.fail", catch=True)
-    response = toy_worker.request(program.steps, [doubled.name, stepped.name, raised.name], 20)
-    assert response["ok"]
-    outputs = {k: decode(v) for k, v in response["outputs"].items()}
+    reply = ask(toy_worker, program, [doubled.name, stepped.name, raised.name])
+    assert reply.ok
+    outputs = {k: decode(v) for k, v in reply.outputs.items()}
     np.testing.assert_array_equal(outputs[doubled.name], [0, 2, 4])
     np.testing.assert_array_equal(outputs[stepped.name], [1, 3, 5])
     assert outputs[raised.name] == "ValueError"
 
 
+def test_the_libraries_are_imported_before_any_clock_starts(toy_worker):
+    program = Program()
+    program.call("mini_torch.double", 1.0)
+    ask(toy_worker, program, [])
+    assert toy_worker.ready["ready"] is True and toy_worker.ready["missing"] == []
+    # matplotlib (what viz imports) cost the grader, at start: the request costs next to nothing
+    assert toy_worker.ready["cpu"] > 0.05
+    reply = ask(toy_worker, program, [])
+    assert reply.cpu < toy_worker.ready["cpu"]
+
+
 def test_an_error_names_the_student_frame(toy_worker):
     program = Program()
     program.call("mini_torch.fail")
-    response = toy_worker.request(program.steps, [], 20)
-    assert not response["ok"]
+    reply = ask(toy_worker, program, [])
+    assert not reply.ok
     message, where, details = describe_error(
-        response["error"], site=str(toy_worker.site), examples=str(toy_worker.examples),
+        reply.error, site=str(toy_worker.site), examples=str(toy_worker.examples),
         own_files={"src/mini_torch/__init__.py"})
     assert message == "ValueError: bad input"
     assert where == f"src/mini_torch/__init__.py:{toy_line('raise ValueError')} in fail"
     assert "raise ValueError('bad input')" in details and "worker.py" not in details
 
 
-def test_a_hang_is_interrupted_at_its_line_and_the_worker_goes_on(toy_worker):
-    toy_worker.request(Program().steps, [], 20)  # started (the first request may load longer)
+def test_a_hang_is_interrupted_at_its_line_after_its_cpu_time(toy_worker):
     program = Program()
     program.call("mini_torch.hang")
-    response = toy_worker.request(program.steps, [], 0.5)
-    assert response["error"]["type"] == "Timeout"
-    message, where, _ = describe_error(response["error"], site=str(toy_worker.site),
+    reply = ask(toy_worker, program, [], 0.5)
+    assert reply.error["type"] == "Timeout" and reply.cpu >= 0.5
+    message, where, _ = describe_error(reply.error, site=str(toy_worker.site),
                                        examples=str(toy_worker.examples),
-                                       own_files={"src/mini_torch/__init__.py"})
+                                       own_files={"src/mini_torch/__init__.py"}, limit=0.5)
     loop = {toy_line("while True:"), toy_line("pass")}
     assert where.startswith("src/mini_torch/__init__.py:") and "endless loop" in message
+    assert "0.5 CPU seconds" in message
     assert int(where.split(":")[1].split()[0]) in loop
-    again = Program()
-    result = again.call("mini_torch.double", 1.0)
-    assert toy_worker.request(again.steps, [result.name], 20)["ok"]
 
 
-def test_a_hang_that_swallows_the_interruption_is_killed(toy_worker):
+def test_a_hang_that_swallows_the_interruption_is_ended_and_named(toy_worker):
     program = Program()
     program.call("mini_torch.stubborn")
-    toy_worker.request(Program().steps, [], 20)  # started and answering
-    with pytest.raises(WorkerTimeout):
-        toy_worker.request(program.steps, [], 0.5)
-    assert toy_worker.process is None  # killed; the next request starts a fresh one
+    reply = ask(toy_worker, program, [], 0.5)
+    assert reply.error["type"] == "Timeout" and reply.error.get("hard")
+    message, where, _ = describe_error(reply.error, site=str(toy_worker.site),
+                                       examples=str(toy_worker.examples),
+                                       own_files={"src/mini_torch/__init__.py"}, limit=0.5)
+    assert "in stubborn" in where and "caught the interruption" in message
+    # the watchdog ended that worker; the next request starts a fresh one
+    toy_worker.stop()
+    again = Program()
+    result = again.call("mini_torch.double", 1.0)
+    assert ask(toy_worker, again, [result.name]).ok
+
+
+def test_a_loop_the_worker_cannot_interrupt_is_killed_by_its_cpu_time(tmp_path):
+    package = tmp_path / "site" / "mini_torch"
+    package.mkdir(parents=True)
+    # A loop in compiled code that holds the interpreter's lock: neither the interruption nor
+    # the watchdog thread gets to run, only the trusted side can end it.
+    (package / "__init__.py").write_text("def deaf():\n    return sum(range(10**13))\n")
+    (tmp_path / "examples").mkdir()
+    worker = Worker(tmp_path, tmp_path / "scratch")
+    program = Program()
+    program.call("mini_torch.deaf")
+    try:
+        with pytest.raises(WorkerTimeout) as raised:
+            ask(worker, program, [], 0.5)
+        assert raised.value.cpu > 0.5
+        assert worker.process is None  # killed; the next request starts a fresh one
+    finally:
+        worker.stop()
+
+
+def test_a_wall_clock_backstop_is_the_grader_s_problem(tmp_path, monkeypatch):
+    from instructor.grading import jail
+
+    package = tmp_path / "site" / "mini_torch"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("import time\ndef nap():\n    time.sleep(30)\n")
+    (tmp_path / "examples").mkdir()
+    monkeypatch.setattr(jail, "MIN_BACKSTOP", 1.0)
+    worker = Worker(tmp_path, tmp_path / "scratch")
+    program = Program()
+    program.call("mini_torch.nap")
+    try:
+        with pytest.raises(jail.WorkerBackstop) as raised:
+            ask(worker, program, [], 0.1)
+        assert raised.value.cpu < 0.1 and raised.value.wall >= 1.0  # asleep, not computing
+    finally:
+        worker.stop()
 
 
 # --- verdicts and scoring ------------------------------------------------------------------------
@@ -375,7 +432,8 @@ def sample_result() -> SubmissionResult:
     task = "mini_torch.nn.loss.MSELoss.forward"
     loss = "src/mini_torch/nn/loss.py"
     result.checks = [
-        CheckResult("stage3/MSELoss.forward[a]", task, loss, "passed", points=1, max_points=1),
+        CheckResult("stage3/MSELoss.forward[a]", task, loss, "passed", points=1, max_points=1,
+                    cpu=0.25),
         CheckResult("stage3/MSELoss.forward[b]", task, loss, "error", stub,
                     "src/mini_torch/nn/loss.py:93 in forward", max_points=1),
         CheckResult("stage3/MSELoss.forward[c]", task, loss, "error", stub,
@@ -394,8 +452,10 @@ def test_gradebook_has_a_row_per_student_with_public_hidden_and_reported_columns
     with open(tmp_path / "gradebook.csv", newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == ["student", "score", "max", "stage3", "hidden", "reported", "integrity",
-                       "status", "message", "seconds", "isolation"]
+                       "status", "message", "seconds", "cpu_seconds", "isolation"]
     assert rows[1][:8] == ["alice", "1", "7", "1", "0", "0/1", "", "graded"]
+    # the CPU seconds of its checks, summed
+    assert rows[1][10] == f"{sum(c.cpu for c in sample_result().checks):.1f}" != "0.0"
     assert (tmp_path / "feedback" / "alice.txt").is_file()
     assert (tmp_path / "results" / "alice" / "results.json").is_file()
 

@@ -382,22 +382,27 @@ def run_grade(args: argparse.Namespace) -> int:
         out = args.out or Path("grades") / f"stage{kit.stage}"
         if out.exists() or out.is_symlink():
             make_out_folder(out)  # refuses now what it would refuse after grading
-        plan = plan_jails(kit, options)
-        print(plan.for_submission(0).describe().split(";")[0]
-              + (f" (no bubblewrap: {plan.why})" if plan.why else ""))
-        print(f"grading {len(args.submissions)} submission(s) with {len(kit.checks)} checks "
-              f"of stage {kit.stage}, {args.jobs} at a time")
+        plan = plan_jails(kit, options, len(args.submissions))
+        try:
+            print(plan.describe().split(";")[0]
+                  + (f" (no bubblewrap: {plan.why})" if plan.why else ""))
+            print(f"limits: {plan.limits()}")
+            print(f"grading {len(args.submissions)} submission(s) with {len(kit.checks)} "
+                  f"checks of stage {kit.stage}, {args.jobs} at a time")
 
-        def progress(result: SubmissionResult) -> None:
-            lines = [f"{result.student}: {score_line(result)} [{result.status}] "
-                     f"in {result.seconds:.1f} s"]
-            lines += [f"  note: {note.strip()}" for note in result.notes]
-            print("\n".join(lines), flush=True)
+            def progress(result: SubmissionResult) -> None:
+                lines = [f"{result.student}: {score_line(result)} [{result.status}] "
+                         f"in {result.seconds:.1f} s, {result.cpu:.1f} CPU s"]
+                lines += [f"  note: {note.strip()}" for note in result.notes]
+                print("\n".join(lines), flush=True)
 
-        started = time.perf_counter()
-        results = grade_batch(kit, args.submissions, weights, options, jobs=args.jobs,
-                              progress=progress)
-        print(f"graded {len(results)} submission(s) in {time.perf_counter() - started:.1f} s")
+            started = time.perf_counter()
+            results = grade_batch(kit, args.submissions, weights, options, jobs=args.jobs,
+                                  progress=progress, plan=plan)
+            print(f"graded {len(results)} submission(s) in "
+                  f"{time.perf_counter() - started:.1f} s")
+        finally:
+            plan.close()
     write_reports(results, out)
     if args.gradescope_results is not None:
         write_gradescope(results[0], args.gradescope_results)

@@ -16,10 +16,12 @@ the grader's kit). ``g`` is a :class:`numpy.random.Generator` seeded from a secr
 draws afresh for every run (:func:`instructor.grading.kit.Kit.draw`): the inputs, and where it
 makes sense the shapes, of every check come from it, so an answer keyed on the inputs of one
 run earns nothing in the next. A check's name never depends on the draw (the weights, the
-gradebook and the feedback name checks). A check names the task it grades (``task``: the qualified name a release
-stubs, ``mini_torch.nn.loss.MSELoss.forward`` or ``examples/train_sine.py:train_step``) and the
-student file that holds it (``file``). Only checks of stage K's own tasks carry points when
-stage K is graded; ``given=True`` marks a check of code handed out solved (input checks).
+gradebook and the feedback name checks).
+
+A check names the task it grades (``task``: the qualified name a release stubs,
+``mini_torch.nn.loss.MSELoss.forward`` or ``examples/train_sine.py:train_step``) and the student
+file that holds it (``file``). Only checks of stage K's own tasks carry points when stage K is
+graded; ``given=True`` marks a check of code handed out solved (input checks).
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ Follow a submission through the modules in the order it meets them:
    and of the reference stage, prepared once;
 4. :mod:`~instructor.grading.jail`: the submission's jail (bubblewrap, a uid of its own, or
    none with ``--unisolated``), and the worker process inside it;
+   :mod:`~instructor.grading.resources`: the jail's cgroup, the CPU meter of its checks and
+   the sweep after it; :mod:`~instructor.grading.uids`: the run's own range of uids;
 5. :mod:`~instructor.grading.worker`: the protocol, and the only code that shares a process
    with the student's: it runs the calls of a check and sends back plain arrays;
 6. :mod:`~instructor.grading.oracle` and :mod:`~instructor.grading.verdicts`: the reference's

@@ -48,12 +48,13 @@ def student_path(path: str, site: str, examples: str) -> str | None:
     return None
 
 
-def describe_error(error: dict, *, site: str, examples: str,
-                   own_files: Collection[str]) -> tuple[str, str, str]:
+def describe_error(error: dict, *, site: str, examples: str, own_files: Collection[str],
+                   limit: float | None = None) -> tuple[str, str, str]:
     """(message, where, details) of a worker error, in the student's terms.
 
     ``own_files``: the files of this run written by the student (``src/mini_torch/nn/loss.py``);
     the other package files are the grader's copies, named but not quoted in the details.
+    ``limit``: the CPU seconds the check had (for a timeout's message).
     """
     kind = re.sub(r"[^\w.]", "", str(error.get("type", "Error")))[:60] or "Error"
     text = clean_text(str(error.get("message", "")), site=site, examples=examples)
@@ -75,10 +76,14 @@ def describe_error(error: dict, *, site: str, examples: str,
         if mine:
             where = f"{shown}:{line} in {function}"
     if kind == "Timeout":
-        message = ("Timeout: the check took longer than its time limit and was stopped"
+        budget = f" of {limit:g} CPU seconds" if limit is not None else ""
+        swallowed = (" The loop caught the interruption and went on (an `except "
+                     "BaseException:` or a bare `except:` around it?), so the worker was ended."
+                     if error.get("hard") else "")
+        message = (f"Timeout: the check used more than its limit{budget} and was stopped"
                    + (f" while running {where}" if where else "")
                    + ". Look for an endless loop (a loop whose condition never changes) or a "
-                   "very slow computation there.")
+                   "very slow computation there." + swallowed)
     else:
         message = f"{kind}: {text}" if text else kind
     return message, where, "\n".join(lines)

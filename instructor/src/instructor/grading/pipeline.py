@@ -16,16 +16,19 @@ A submission goes through these steps, one module each:
    package for the checks that are only reported (earlier stages' code);
 4. jail (:mod:`~instructor.grading.jail`): each check runs in a worker
    (:mod:`~instructor.grading.worker`, the only code that shares a process with the student's)
-   shut in the submission's own jail, with a time limit per check and a budget for the
-   submission;
+   shut in the submission's own jail, with a limit of CPU time per check and a budget of CPU
+   time for the submission; the public checks first, then those only reported, the hidden
+   ones last (so that nothing student code saw of a hidden check can reach a visible one);
 5. oracle and verdicts (:mod:`~instructor.grading.oracle`, :mod:`~instructor.grading.verdicts`):
    the answer is judged against the reference's in this process;
 6. scoring (:mod:`~instructor.grading.scoring`): stage K's own tasks carry the points;
-7. reports (:mod:`~instructor.grading.reports`): written by :func:`write_reports` once every
-   jail of the batch is gone, into a folder the grader creates.
+7. reports (:mod:`~instructor.grading.reports`): written once the submission's jail is gone,
+   into a folder the grader creates.
 
 This process never imports the submission's code; student code runs only in jails, and what
-they send back is plain data. :func:`grade_batch` grades many submissions side by side.
+they send back is plain data. :func:`grade_batch` grades many submissions side by side, then
+runs again, one at a time, every check whose first run was the grader's problem (a wall-clock
+backstop on a busy machine, a worker that died): only the second run gives its verdict.
 """
 
 from __future__ import annotations
@@ -37,21 +40,23 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from instructor.checks import Check
 from instructor.grading import oracle
 from instructor.grading.intake import Refused, syntax_errors, take_in
 from instructor.grading.jail import (
+    AnswerTooLarge,
     Jail,
     JailPlan,
     Worker,
+    WorkerBackstop,
     WorkerCrash,
     WorkerTimeout,
     choose_jail,
+    clean_jail,
     share_with_jail,
-    sweep_uid,
 )
 from instructor.grading.kit import Kit
 from instructor.grading.messages import describe_error
@@ -59,34 +64,31 @@ from instructor.grading.package_rule import PackageNotFound, find_package
 from instructor.grading.results import CheckResult, SubmissionResult
 from instructor.grading.scan import scan_package
 from instructor.grading.scoring import Weights, is_scored
-from instructor.grading.verdicts import BadAnswer, decode, judge
+from instructor.grading.verdicts import decode, judge
 from instructor.repo import InstructorError
 from instructor.solutions import stub_solutions
 
 #: Modules the grader's interpreter needs (the worker imports numpy and what the stage uses).
 GRADER_MODULES = ("numpy", "scipy", "matplotlib", "numexpr")
 
-#: Seconds a check may take after another check of the same task timed out.
+#: CPU seconds a check may take after another check of the same task timed out.
 REPEAT_TIMEOUT = 2.0
+#: Workers of one install that may die before a death is the student's verdict at once
+#: instead of a check to retry (code that ends its process on every call).
+CRASHES_TO_RETRY = 3
 
 
 @dataclass
 class GradeOptions:
     """How a submission is run."""
 
-    timeout: float = 10.0  # seconds per check
-    budget: float = 420.0  # seconds for all checks of one submission
+    timeout: float = 10.0  # CPU seconds per check
+    budget: float = 420.0  # CPU seconds for all checks of one submission
     policy: str = "zero"  # what a prohibited import costs: "zero" or "flag"
     keep: bool = False  # keep each submission's work folder (its path goes into the notes)
     work_root: Path | None = None  # where the work folders go (default: the system temp folder)
     unisolated: bool = False  # grade even where no jail is possible (every report says so)
     private: tuple[Path, ...] = ()  # folders a uid jail must not read besides the kit
-
-
-class _GradeStop(Exception):
-    def __init__(self, status: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
 
 
 def check_grader_environment() -> None:
@@ -122,15 +124,29 @@ def copy_python(source: Path, target: Path) -> None:
         shutil.copyfile(path, destination)
 
 
+@dataclass
+class Verdict:
+    """What one run of a check came to."""
+
+    outcome: str
+    message: str = ""
+    where: str = ""
+    details: str = ""
+    cpu: float = 0.0
+    log: str = ""  # for staff: why a worker ended
+
+
 class _Submission:
     """The installs of one submission and the workers on them, all in its jail."""
 
     def __init__(self, kit: Kit, package: Path, work: Path, syntax: dict[str, str],
-                 jail: Jail) -> None:
+                 jail: Jail, options: GradeOptions) -> None:
         self.kit, self.package, self.work, self.syntax = kit, package, work, syntax
-        self.jail = jail
+        self.jail, self.options = jail, options
         self.workers: dict[str, tuple[Worker, set[str]]] = {}
-        self.dead: dict[str, str] = {}  # installs whose worker never answered: why
+        self.dead: dict[str, str] = {}  # installs whose package never finishes loading: why
+        self.crashes: dict[str, int] = {}
+        self.log: list[str] = []
 
     def _scored_site(self, folder: Path) -> tuple[Path, set[str]]:
         """The reference package with stage K's own files replaced by the student's.
@@ -164,8 +180,7 @@ class _Submission:
         if key in self.workers:
             return self.workers[key]
         folder = self.work / f"install-{key}"
-        student_examples = folder / "examples"
-        copy_python(self.package / "examples", student_examples)
+        copy_python(self.package / "examples", folder / "examples")
         if key == "full":
             site = folder / "site"
             copy_python(self.package / "src" / "mini_torch", site / "mini_torch")
@@ -173,60 +188,129 @@ class _Submission:
                     for p in (site / "mini_torch").rglob("*.py")}
         else:
             site, mine = self._scored_site(folder)
+        worker = Worker(folder, self.work / f"scratch-{key}", jail=self.jail)
+        shutil.copyfile(Path(__file__).with_name("worker.py"), folder / "worker.py")
         share_with_jail(folder, self.jail)
-        worker = Worker(site, student_examples, folder / "scratch", jail=self.jail)
         self.workers[key] = (worker, mine)
         return self.workers[key]
 
+    def stop(self, key: str) -> None:
+        """Stop the worker of ``key`` (a fresh one starts for its next check)."""
+        worker, _ = self.workers[key]
+        text = worker.stop()
+        if text.strip():
+            self.log.append(text)
+
     def close(self) -> None:
         for worker, _ in self.workers.values():
-            worker.stop()
+            self.log += [text for text in [worker.stop(), *worker.logs] if text.strip()]
 
 
-def _key(scored: bool) -> str:
+def _key(check: Check, scored: bool) -> str:
     return "scored" if scored else "full"
 
 
-def _run_check(run: _Submission, check: Check, key: str, limit: float,
-               expected: dict) -> tuple[str, str, str, str]:
-    """(outcome, message, where, details) of one check."""
+def _load(run: _Submission, key: str, worker: Worker) -> Verdict | None:
+    """Start the worker of ``key`` and import the package under test (student code: the
+    check's time limit applies). None when the worker is ready, else the verdict of the
+    check that needed it."""
+    limit = run.options.timeout
+    try:
+        reply = worker.request({"load": "mini_torch"}, limit)
+    except WorkerBackstop as error:
+        return Verdict("retry", f"the grader could not start the worker in time ({error})",
+                       log=error.log)
+    except WorkerTimeout:
+        run.dead[key] = (f"Timeout: importing the package used more than {limit:g} CPU "
+                         "seconds (an endless loop at import time?); none of the checks that "
+                         "need it could run.")
+        return Verdict("timeout", run.dead[key])
+    except (WorkerCrash, AnswerTooLarge) as error:
+        run.crashes[key] = run.crashes.get(key, 0) + 1
+        if run.crashes[key] >= 2:
+            run.dead[key] = f"the package ended the worker process when it was imported: {error}"
+            return Verdict("error", run.dead[key], log=getattr(error, "log", ""))
+        return Verdict("retry", f"the worker process ended while the package was imported: "
+                       f"{error}", log=getattr(error, "log", ""))
+    if not reply.ok and reply.error.get("type") == "Timeout":
+        site, examples = worker.paths
+        _, where, details = describe_error(reply.error, site=site, examples=examples,
+                                           own_files=set(), limit=limit)
+        run.dead[key] = ("Timeout: importing the package used more than its limit of "
+                         f"{limit:g} CPU seconds" + (f" at {where}" if where else "")
+                         + "; none of the checks that need it could run.")
+        run.stop(key)
+        return Verdict("timeout", run.dead[key], where, details, reply.cpu)
+    return None  # an import error is reported by every check that imports the package
+
+
+def _run_check(run: _Submission, check: Check, key: str, limit: float, expected: dict,
+               retry: bool) -> Verdict:
+    """The verdict of one run of a check (see :class:`Verdict`).
+
+    ``retry``: this is the check's second run; a wall-clock backstop or a dead worker is now a
+    verdict, not a check to run again.
+    """
     problem_file = check.file if check.file in run.syntax else None
     if key != "full" and problem_file:
-        return ("syntax_error", f"{check.file} does not compile: {run.syntax[check.file]}",
-                run.syntax[check.file].rsplit("(", 1)[-1].rstrip(")"), "")
+        return Verdict("syntax_error", f"{check.file} does not compile: {run.syntax[check.file]}",
+                       run.syntax[check.file].rsplit("(", 1)[-1].rstrip(")"))
     if key != "full" and not (run.package / check.file).is_file():
-        return "error", f"{check.file} is missing from the submission", "", ""
+        return Verdict("error", f"{check.file} is missing from the submission")
     if key in run.dead:
-        return "timeout", run.dead[key], "", ""
+        return Verdict("timeout" if run.dead[key].startswith("Timeout") else "error",
+                       run.dead[key])
     worker, mine = run.install(key)
+    if worker.process is None:
+        trouble = _load(run, key, worker)
+        if trouble is not None:
+            if trouble.outcome == "retry" and retry:
+                trouble.outcome = "grader_error"
+            return trouble
     try:
-        response = worker.request(check.steps, check.outputs, limit)
+        reply = worker.request({"steps": check.steps, "outputs": check.outputs}, limit)
     except WorkerTimeout as error:
-        if str(error) == "never answered":
-            run.dead[key] = ("Timeout: the package did not finish loading (an endless loop at "
-                             "import time?); none of the checks that need it could run.")
-            return "timeout", run.dead[key], "", ""
-        return ("timeout", f"Timeout: the check did not finish within {limit:g} s and was "
-                "stopped (an endless loop, or a loop that swallows the interruption).", "", "")
+        return Verdict("timeout", f"Timeout: the check used more than its limit of {limit:g} "
+                       f"CPU seconds ({error.cpu:.1f} s) without answering or being "
+                       "interrupted, and was stopped: a loop in compiled code, or code that "
+                       "blocks the interruption?", cpu=error.cpu)
+    except WorkerBackstop as error:
+        if not retry:
+            return Verdict("retry", f"the grader's wall-clock backstop ({error})", cpu=error.cpu,
+                           log=error.log)
+        return Verdict("timeout", f"Timeout: the check did not finish in {error.wall:.0f} s "
+                       f"of wall-clock time although it used only {error.cpu:.1f} CPU seconds: "
+                       "a sleep, or a call that waits for something that never comes?",
+                       cpu=error.cpu, log=error.log)
+    except AnswerTooLarge as error:
+        return Verdict("failed", f"your code returned something the grader cannot read: "
+                       f"{error} (far more than the reference's answer)")
     except WorkerCrash as error:
-        return "error", f"the code under test ended the worker process: {error}", "", ""
-    if not response.get("ok"):
-        error = response.get("error") if isinstance(response.get("error"), dict) else {}
+        run.crashes[key] = run.crashes.get(key, 0) + 1
+        memory = (" It ran out of its jail's memory." if error.out_of_memory else "")
+        if retry or run.crashes[key] > CRASHES_TO_RETRY:
+            return Verdict("error", f"the code under test ended the worker process: {error}."
+                           + memory, log=error.log)
+        return Verdict("retry", f"the worker process ended: {error}." + memory, log=error.log)
+    if not reply.ok:
         site, examples = worker.paths
-        message, where, details = describe_error(error, site=site, examples=examples,
-                                                 own_files=mine)
-        return ("timeout" if error.get("type") == "Timeout" else "error"), message, where, details
+        message, where, details = describe_error(reply.error, site=site, examples=examples,
+                                                 own_files=mine, limit=limit)
+        if reply.error.get("type") == "Timeout":
+            run.stop(key)  # after a timeout the next check gets a fresh worker
+            return Verdict("timeout", message, where, details, reply.cpu)
+        return Verdict("error", message, where, details, reply.cpu)
     try:
-        outputs = response.get("outputs")
-        if not isinstance(outputs, dict):
-            raise BadAnswer("no outputs")
-        got = {name: decode(value) for name, value in outputs.items() if name in check.outputs}
-    except BadAnswer as error:
-        return "failed", f"the answer could not be read: {error}", "", ""
-    problem = judge(check, got, expected)
+        got = {name: decode(value) for name, value in reply.outputs.items()
+               if name in check.outputs}
+        problem = judge(check, got, expected)
+    except Exception as error:  # anything the answer makes the trusted side raise is the answer's
+        return Verdict("failed", "your code returned something the grader cannot read ("
+                       f"{type(error).__name__}: {str(error)[:200]}); it returns arrays of "
+                       "numbers, lists of them, or strings", cpu=reply.cpu)
     if problem:
-        return "failed", problem, "", ""
-    return "passed", "", "", ""
+        return Verdict("failed", problem, cpu=reply.cpu)
+    return Verdict("passed", cpu=reply.cpu)
 
 
 def _stub_note(run: _Submission, check: Check, key: str) -> str:
@@ -239,6 +323,112 @@ def _stub_note(run: _Submission, check: Check, key: str) -> str:
     return ""
 
 
+def _order(checks: Sequence[Check], scored: dict[str, bool]) -> list[Check]:
+    """The public scored checks, then those only reported, then the hidden ones."""
+    return sorted(checks, key=lambda c: (c.hidden, not scored[c.name]))
+
+
+@dataclass
+class _Stop:
+    status: str
+    message: str
+
+
+def _take_in(submission: Path, work: Path, stage: int) -> Path | _Stop:
+    try:
+        return find_package(take_in(submission, work / "submission"), stage)
+    except Refused as error:
+        return _Stop("refused", str(error))
+    except PackageNotFound as error:
+        return _Stop("no_package", str(error))
+    except OSError as error:
+        return _Stop("no_package", f"cannot read the submission: {error.strerror}")
+
+
+def _scan(package: Path, result: SubmissionResult, policy: str) -> _Stop | None:
+    violations, _ = scan_package(package)
+    if not violations:
+        return None
+    result.integrity = [v.describe() for v in violations]
+    if policy == "zero":
+        return _Stop(
+            "integrity",
+            f"{violations[0].describe()}: Mini-Torch is built on numpy alone (no torch, "
+            "tensorflow, keras, jax, sklearn, autograd; no test machinery in the package); "
+            "under this course's policy the submission scores 0. Remove the import(s): "
+            + "; ".join(result.integrity))
+    result.notes.append("integrity finding (policy flag: reported, not scored): "
+                        + "; ".join(result.integrity))
+    return None
+
+
+def _new_result(kit: Kit, submission: Path, student: str, jail: Jail,
+                weights: Weights) -> SubmissionResult:
+    result = SubmissionResult(student, submission, kit.stage, isolation=jail.describe(),
+                              isolated=jail.isolated)
+    tasks = set(kit.tasks)
+    for c in kit.checks:
+        scored = is_scored(c, tasks)
+        result.checks.append(CheckResult(
+            c.name, c.task, file=c.file, outcome="not_run", hidden=c.hidden, scored=scored,
+            max_points=weights.points(c.name) if scored else 0.0,
+            guide=kit.guides.get(c.task, "")))
+    return result
+
+
+def _run_checks(run: _Submission, kit: Kit, result: SubmissionResult, expected: dict,
+                only: set[str] | None) -> None:
+    """Run the checks of ``kit`` (those named in ``only``, on their second run) into
+    ``result``, in order, within the submission's CPU budget."""
+    options = run.options
+    by_name = {c.name: c for c in result.checks}
+    scored = {c.name: by_name[c.name].scored for c in kit.checks}
+    used = sum(c.cpu for c in result.checks if only is None or c.name not in only)
+    timed_out: set[str] = set()
+    for check in _order(kit.checks, scored):
+        if only is not None and check.name not in only:
+            continue
+        entry = by_name[check.name]
+        left = options.budget - used
+        if left <= 0.5:
+            entry.outcome, entry.message = "not_run", (
+                f"not run: the submission used up its budget of {options.budget:g} CPU "
+                "seconds before this check")
+            continue
+        limit = min(check.limit or options.timeout, left,
+                    REPEAT_TIMEOUT if check.task in timed_out else options.timeout)
+        key = _key(check, scored[check.name])
+        began = time.perf_counter()
+        verdict = _run_check(run, check, key, limit, expected[check.name],
+                             retry=only is not None)
+        if verdict.outcome not in ("passed", "retry", "grader_error"):
+            verdict.message += _stub_note(run, check, key)
+        if verdict.log.strip():
+            run.log.append(f"{check.name}: {verdict.message}\n{verdict.log}")
+        entry.outcome, entry.message = verdict.outcome, verdict.message
+        entry.where, entry.details = verdict.where, verdict.details
+        entry.seconds, entry.cpu = time.perf_counter() - began, verdict.cpu
+        entry.retried = only is not None
+        entry.points = entry.max_points if entry.passed else 0.0
+        used += verdict.cpu
+        if verdict.outcome == "timeout":
+            timed_out.add(check.task)
+
+
+def _hidden_findings(result: SubmissionResult) -> list[str]:
+    """Tasks whose public scored checks all pass and whose hidden checks do not: an answer
+    keyed on what the public checks send looks like this (a finding for staff, not a score)."""
+    found = []
+    for task in sorted({c.task for c in result.checks if c.hidden}):
+        public = [c for c in result.checks if c.task == task and c.scored and not c.hidden]
+        hidden = [c for c in result.checks if c.task == task and c.hidden]
+        failed = [c for c in hidden if c.outcome in ("failed", "error")]
+        if public and all(c.passed for c in public) and failed:
+            found.append(f"{task} passes all its public checks and fails {len(failed)} of its "
+                         f"{len(hidden)} hidden checks (an answer keyed on the public inputs?)")
+    return found
+
+
 def grade_submission(
     kit: Kit,
     submission: Path,
@@ -247,11 +437,15 @@ def grade_submission(
     *,
     student: str | None = None,
     jail: Jail | None = None,
+    only: set[str] | None = None,
+    into: SubmissionResult | None = None,
 ) -> SubmissionResult:
     """Grade one submission (a folder or a zip) with the checks of ``kit``; never raises.
 
     ``jail``: the submission's jail (:meth:`JailPlan.for_submission`); by default the best
-    this machine offers (:func:`plan_jails`).
+    this machine offers, for this submission alone. ``only`` and ``into``: run again the
+    checks named in ``only`` (their second run: its verdict stands) into the earlier result
+    ``into``.
 
     Raises:
         InstructorError: only when no jail is given and none is possible (see
@@ -259,20 +453,14 @@ def grade_submission(
     """
     weights = weights or Weights()
     options = options or GradeOptions()
-    jail = jail or plan_jails(kit, options).for_submission(0)
+    plan = None
+    if jail is None:
+        plan = plan_jails(kit, options, 1)
+        jail = plan.for_submission(0)
     submission = Path(submission)
-    result = SubmissionResult(student or student_name(submission), submission, kit.stage,
-                              isolation=jail.describe(), isolated=jail.isolated)
+    result = into or _new_result(kit, submission, student or student_name(submission), jail,
+                                 weights)
     start = time.perf_counter()
-    tasks = set(kit.tasks)
-    scored = {c.name: is_scored(c, tasks) for c in kit.checks}
-    result.checks = [
-        CheckResult(c.name, c.task, c.file, "not_run", hidden=c.hidden, scored=scored[c.name],
-                    max_points=weights.points(c.name) if scored[c.name] else 0.0,
-                    guide=kit.guides.get(c.task, ""))
-        for c in kit.checks
-    ]
-    by_name = {c.name: c for c in result.checks}
     work = run = None
     try:
         expected = oracle.compute(kit.checks, kit.reference_dir)
@@ -281,74 +469,50 @@ def grade_submission(
         work = Path(tempfile.mkdtemp(prefix="grade-", dir=options.work_root))
         if jail.kind == "uid":
             os.chmod(work, 0o711)  # the jail's uid reaches its own installs, and lists nothing
-        try:
-            package = find_package(take_in(submission, work / "submission"), kit.stage)
-        except Refused as error:
-            raise _GradeStop("refused", str(error)) from error
-        except PackageNotFound as error:
-            raise _GradeStop("no_package", str(error)) from error
-        except OSError as error:
-            raise _GradeStop("no_package", f"cannot read the submission: {error.strerror}"
-                             ) from error
-        violations, _ = scan_package(package)
-        if violations:
-            result.integrity = [v.describe() for v in violations]
-            if options.policy == "zero":
-                raise _GradeStop(
-                    "integrity",
-                    f"{violations[0].describe()}: Mini-Torch is built on numpy alone (no torch, "
-                    "tensorflow, keras, jax, sklearn, autograd; no test machinery in the "
-                    "package); under this course's policy the submission scores 0. Remove the "
-                    "import(s): " + "; ".join(result.integrity))
-        syntax = syntax_errors(package)
-        result.notes += [f"{file}: {message}" for file, message in syntax.items()]
-        run = _Submission(kit, package, work, syntax, jail)
-        order = sorted(kit.checks, key=lambda c: not scored[c.name])  # scored first
-        deadline = time.monotonic() + options.budget
-        timed_out: set[str] = set()
-        for check in order:
-            entry = by_name[check.name]
-            left = deadline - time.monotonic()
-            if left <= 1:
-                entry.message = (f"not run: the submission used up its {options.budget:g} s "
-                                 "budget before this check")
-                continue
-            limit = min(check.limit or options.timeout, left,
-                        REPEAT_TIMEOUT if check.task in timed_out else options.timeout)
-            began = time.perf_counter()
-            outcome, message, where, details = _run_check(
-                run, check, _key(scored[check.name]), limit, expected[check.name])
-            if outcome != "passed":
-                message += _stub_note(run, check, _key(scored[check.name]))
-            entry.outcome, entry.message, entry.where, entry.details = (
-                outcome, message, where, details)
-            entry.seconds = time.perf_counter() - began
-            if outcome == "timeout":
-                timed_out.add(check.task)
-            if entry.passed:
-                entry.points = entry.max_points
-        if result.integrity:
-            result.notes.append("integrity finding (policy flag: reported, not scored): "
-                                + "; ".join(result.integrity))
-    except _GradeStop as stop:
-        result.status, result.message = stop.status, stop.message
-        for entry in result.checks:
-            entry.outcome, entry.message, entry.points = "not_run", f"not run: {stop.message}", 0
+        package = _take_in(submission, work, kit.stage)
+        stop = package if isinstance(package, _Stop) else _scan(package, result, options.policy)
+        if stop is not None:
+            result.status, result.message = stop.status, stop.message
+            for entry in result.checks:
+                entry.outcome, entry.message, entry.points = ("not_run",
+                                                              f"not run: {stop.message}", 0.0)
+        else:
+            syntax = syntax_errors(package)
+            if into is None:
+                result.notes += [f"{file}: {message}" for file, message in syntax.items()]
+            run = _Submission(kit, package, work, syntax, jail, options)
+            _run_checks(run, kit, result, expected, only)
+            result.findings = _hidden_findings(result)
     except Exception as error:  # a grader problem must not stop the batch
         result.status = "grader_error"
-        result.message = f"the grader failed on this submission: {error!r}"
-        result.notes.append(traceback.format_exc())
+        result.message = f"the grader failed on this submission: {type(error).__name__}"
+        result.log.append(traceback.format_exc())
         for entry in result.checks:
             entry.points = 0.0
     finally:
         if run is not None:
             run.close()
+            result.log += run.log
+        left = clean_jail(jail)
+        if left:
+            result.log.append(f"left by uid {jail.uid} and removed: " + ", ".join(left[:50]))
+        if jail.kind == "uid":
+            result.notes.append(f"cleanup: nothing of uid {jail.uid} is left (processes killed"
+                                + (f"; {len(left)} file(s) or IPC object(s) removed"
+                                   if left else "") + ")")
         if work is not None:
             if options.keep:
                 result.notes.append(f"work folder kept: {work}")
             else:
                 shutil.rmtree(work, ignore_errors=True)
-    result.seconds = time.perf_counter() - start
+        if plan is not None:
+            plan.close()
+    if any(c.outcome == "grader_error" for c in result.checks) and result.status == "graded":
+        result.status = "grader_error"
+        result.message = ("the grader could not run " + ", ".join(
+            c.name for c in result.checks if c.outcome == "grader_error")[:300]
+            + " twice; those checks are not scored: regrade this submission")
+    result.seconds += time.perf_counter() - start
     return result
 
 
@@ -362,10 +526,19 @@ def unique_names(submissions: Sequence[Path]) -> list[str]:
     return names
 
 
-def plan_jails(kit: Kit, options: GradeOptions) -> JailPlan:
+def plan_jails(kit: Kit, options: GradeOptions, submissions: int = 1) -> JailPlan:
     """The jail kind of a run: the best this machine offers (see :func:`choose_jail`)."""
-    return choose_jail(unisolated=options.unisolated,
-                       private=(kit.path, *options.private))
+    return choose_jail(unisolated=options.unisolated, private=(kit.path, *options.private),
+                       submissions=submissions)
+
+
+@dataclass
+class Batch:
+    """A graded batch: the results in the submissions' order, and how it was run."""
+
+    results: list[SubmissionResult]
+    plan: JailPlan
+    retried: list[str] = field(default_factory=list)  # students whose checks ran twice
 
 
 def grade_batch(
@@ -376,34 +549,45 @@ def grade_batch(
     *,
     jobs: int = 2,
     progress: Callable[[SubmissionResult], None] | None = None,
+    plan: JailPlan | None = None,
 ) -> list[SubmissionResult]:
     """Grade every submission, ``jobs`` at a time; results in the order of ``submissions``.
 
-    Each submission gets a jail of its own; when this returns, every jail is gone (the ``uid``
-    jails' uids are swept once more), so the reports can be written.
+    Each submission gets a jail of its own. The checks whose first run was the grader's
+    problem run again at the end, one submission at a time, and that run gives their verdict.
+    When this returns, every jail is gone, so the reports can be written.
 
     Raises:
         InstructorError: no jail is possible here and ``options.unisolated`` is not set.
     """
     options = options or GradeOptions()
-    plan = plan_jails(kit, options)
+    owned = plan is None
+    plan = plan or plan_jails(kit, options, len(submissions))
     names = unique_names(submissions)
-    oracle.compute(kit.checks, kit.reference_dir)  # once, before the submissions share it
-
-    def grade(index: int) -> SubmissionResult:
-        result = grade_submission(kit, Path(submissions[index]), weights, options,
-                                  student=names[index], jail=plan.for_submission(index))
-        if progress is not None:
-            progress(result)
-        return result
-
     try:
+        oracle.compute(kit.checks, kit.reference_dir)  # once, before the submissions share it
+
+        def grade(index: int) -> SubmissionResult:
+            result = grade_submission(kit, Path(submissions[index]), weights, options,
+                                      student=names[index], jail=plan.for_submission(index))
+            if progress is not None and not result.pending:
+                progress(result)
+            return result
+
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            return list(pool.map(grade, range(len(submissions))))
+            results = list(pool.map(grade, range(len(submissions))))
+        for index, result in enumerate(results):
+            pending = {c.name for c in result.pending}
+            if not pending:
+                continue
+            result.notes.append(f"graded again, alone: {len(pending)} check(s) whose first "
+                                "run was the grader's problem (" + ", ".join(sorted(pending))
+                                [:200] + ")")
+            grade_submission(kit, Path(submissions[index]), weights, options,
+                             jail=plan.for_submission(index), only=pending, into=result)
+            if progress is not None:
+                progress(result)
+        return results
     finally:
-        for index in range(len(submissions)):
-            uid = plan.for_submission(index).uid
-            if uid is not None:
-                sweep_uid(uid)
-
-
+        if owned:
+            plan.close()

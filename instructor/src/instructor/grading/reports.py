@@ -3,9 +3,11 @@
 In the output folder of ``grade``::
 
     gradebook.csv                  student, score, max, stageN, hidden, reported, integrity,
-                                   status, message, seconds
+                                   status, message, seconds, cpu_seconds, isolation
     feedback/<student>.txt         the failed checks grouped by their error, with what to do
     results/<student>/results.json Gradescope's format (hidden checks shown after publication)
+    logs/<student>.log             for staff, when there is anything: why a worker ended (the end
+                                   of its standard error), the grader's own tracebacks
 
 Nothing a student sees before grades are published states a hidden result: in ``results.json``
 the hidden checks have ``after_published`` visibility and the visible ``output`` gives the public
@@ -83,15 +85,16 @@ def gradebook_text(results: Sequence[SubmissionResult]) -> str:
     handle = io.StringIO(newline="")
     writer = csv.writer(handle)
     writer.writerow(["student", "score", "max", f"stage{stage}", "hidden", "reported",
-                     "integrity", "status", "message", "seconds", "isolation"])
+                     "integrity", "status", "message", "seconds", "cpu_seconds", "isolation"])
     for result in results:
         subtotals = [_number(result.subtotal(g)[0]) for g in (f"stage{stage}", "hidden")]
         reported = [c for c in result.checks if not c.scored]
         first_line = result.message.splitlines()[0] if result.message else ""
         writer.writerow([result.student, _number(result.score), _number(result.max_score),
                          *subtotals, f"{sum(c.passed for c in reported)}/{len(reported)}",
-                         "; ".join(result.integrity), result.status, first_line,
-                         f"{result.seconds:.1f}", result.isolation.split(":")[0]])
+                         "; ".join(result.integrity + result.findings), result.status,
+                         first_line, f"{result.seconds:.1f}", f"{result.cpu:.1f}",
+                         result.isolation.split(":")[0]])
     return handle.getvalue()
 
 
@@ -295,6 +298,15 @@ def file_name(student: str) -> str:
     return re.sub(r"[^\w.-]", "_", student).lstrip(".") or "unnamed"
 
 
+def log_text(result: SubmissionResult) -> str:
+    """The staff's log of one submission: what its workers wrote on standard error when they
+    ended badly, and the grader's own tracebacks."""
+    parts = [f"Mini-Torch stage {result.stage}: log of {result.student} ({result.status})", ""]
+    for entry in result.log:
+        parts += [entry.rstrip(), "-" * 72]
+    return "\n".join(parts) + "\n"
+
+
 def make_out_folder(out: Path) -> None:
     """Create the output folder, mode 0700, refusing a path the grader does not own.
 
@@ -354,3 +366,7 @@ def write_reports(results: Sequence[SubmissionResult], out: Path) -> None:
         write_new_file(out / "feedback" / f"{name}.txt", feedback_text(result))
         os.mkdir(out / "results" / name, 0o700)
         write_new_file(out / "results" / name / "results.json", gradescope_text(result))
+        if result.log:
+            if not (out / "logs").is_dir():
+                os.mkdir(out / "logs", 0o700)
+            write_new_file(out / "logs" / f"{name}.log", log_text(result))

@@ -20,9 +20,13 @@ class CheckResult:
     """The outcome of one check for one submission.
 
     ``outcome``: ``passed``, ``failed`` (a wrong result), ``error`` (the code raised),
-    ``timeout``, ``syntax_error`` (the file does not compile) or ``not_run`` (over the budget,
-    or the submission was not run). ``scored``: whether the check carries points at this stage
+    ``timeout`` (past its CPU time limit), ``syntax_error`` (the file does not compile),
+    ``not_run`` (over the budget, or the submission was not run), ``retry`` (the grader's
+    problem, a wall-clock backstop or a worker that died: the check is run again at the end of
+    the batch, and only that gives its verdict) or ``grader_error`` (it failed again: not
+    scored, reported to staff). ``scored``: whether the check carries points at this stage
     (stage K's own tasks) or is only reported (code handed out solved, earlier stages' files).
+    ``cpu``: CPU seconds the jail used for it; ``seconds``: wall-clock seconds.
     """
 
     name: str
@@ -37,7 +41,9 @@ class CheckResult:
     hidden: bool = False
     scored: bool = True
     seconds: float = 0.0
+    cpu: float = 0.0
     guide: str = ""  # the guide section that teaches the task (docs/stage3.md#...)
+    retried: bool = False  # its verdict comes from a second run (the first was the grader's)
 
     @property
     def passed(self) -> bool:
@@ -68,6 +74,18 @@ class SubmissionResult:
     seconds: float = 0.0
     isolation: str = ""  # how student code was shut in (the jail's description)
     isolated: bool = True
+    log: list[str] = field(default_factory=list)  # for staff only: worker stderr, tracebacks
+    findings: list[str] = field(default_factory=list)  # for staff only: what looks forged
+
+    @property
+    def cpu(self) -> float:
+        """CPU seconds the submission's checks used."""
+        return sum(c.cpu for c in self.checks)
+
+    @property
+    def pending(self) -> list[CheckResult]:
+        """The checks to run again (the grader's problem the first time)."""
+        return [c for c in self.checks if c.outcome == "retry"]
 
     @property
     def score(self) -> float:
