@@ -30,6 +30,7 @@ from instructor.repo import InstructorError
 REFERENCE_LIMIT = 60.0
 
 _CACHE: dict[tuple, dict[str, dict]] = {}
+_COSTS: dict[tuple, dict[str, float]] = {}
 _LOCK = threading.Lock()
 
 
@@ -39,12 +40,12 @@ def compute(checks: Sequence[Check], reference: Path) -> dict[str, dict]:
     Raises:
         InstructorError: the reference fails a check (the check is wrong, or the reference).
     """
-    programs = json.dumps([[c.name, c.steps, c.outputs] for c in checks], sort_keys=True)
-    key = (str(reference.resolve()), hashlib.sha256(programs.encode()).hexdigest())
+    key = _key(checks, reference)
     with _LOCK:
         if key in _CACHE:
             return _CACHE[key]
         results: dict[str, dict] = {}
+        costs: dict[str, float] = {}
         with tempfile.TemporaryDirectory(prefix="mini-torch-oracle-") as scratch:
             worker = Worker(Path(scratch) / "install", Path(scratch) / "run",
                             site=reference / "src", examples=reference / "examples")
@@ -70,7 +71,20 @@ def compute(checks: Sequence[Check], reference: Path) -> dict[str, dict]:
                         raise InstructorError(
                             f"check {check.name}: the reference fails it: {problem}")
                     results[check.name] = outputs
+                    costs[check.name] = reply.cpu
             finally:
                 worker.stop()
         _CACHE[key] = results
+        _COSTS[key] = costs
         return results
+
+
+def costs(checks: Sequence[Check], reference: Path) -> dict[str, float]:
+    """{check name: CPU seconds the reference took for it} (computing the answers if needed)."""
+    compute(checks, reference)
+    return _COSTS[_key(checks, reference)]
+
+
+def _key(checks: Sequence[Check], reference: Path) -> tuple:
+    programs = json.dumps([[c.name, c.steps, c.outputs] for c in checks], sort_keys=True)
+    return (str(reference.resolve()), hashlib.sha256(programs.encode()).hexdigest())

@@ -71,7 +71,11 @@ from instructor.solutions import stub_solutions
 #: Modules the grader's interpreter needs (the worker imports numpy and what the stage uses).
 GRADER_MODULES = ("numpy", "scipy", "matplotlib", "numexpr")
 
-#: CPU seconds a check may take after another check of the same task timed out.
+#: After a check of a submission timed out, its other checks get this many times the CPU time
+#: the reference took for them, and at least :data:`REPEAT_TIMEOUT` seconds (correct code of
+#: these small checks takes milliseconds; a hung function would cost each of its callers the
+#: full limit again).
+REPEAT_FACTOR = 50.0
 REPEAT_TIMEOUT = 2.0
 #: Workers of one install that may die before a death is the student's verdict at once
 #: instead of a check to retry (code that ends its process on every call).
@@ -210,7 +214,7 @@ def _key(check: Check, scored: bool) -> str:
     return "scored" if scored else "full"
 
 
-def _load(run: _Submission, key: str, worker: Worker) -> Verdict | None:
+def _load(run: _Submission, key: str, worker: Worker, mine: set[str]) -> Verdict | None:
     """Start the worker of ``key`` and import the package under test (student code: the
     check's time limit applies). None when the worker is ready, else the verdict of the
     check that needed it."""
@@ -235,7 +239,7 @@ def _load(run: _Submission, key: str, worker: Worker) -> Verdict | None:
     if not reply.ok and reply.error.get("type") == "Timeout":
         site, examples = worker.paths
         _, where, details = describe_error(reply.error, site=site, examples=examples,
-                                           own_files=set(), limit=limit)
+                                           own_files=mine, limit=limit)
         run.dead[key] = ("Timeout: importing the package used more than its limit of "
                          f"{limit:g} CPU seconds" + (f" at {where}" if where else "")
                          + "; none of the checks that need it could run.")
@@ -262,7 +266,7 @@ def _run_check(run: _Submission, check: Check, key: str, limit: float, expected:
                        run.dead[key])
     worker, mine = run.install(key)
     if worker.process is None:
-        trouble = _load(run, key, worker)
+        trouble = _load(run, key, worker, mine)
         if trouble is not None:
             if trouble.outcome == "retry" and retry:
                 trouble.outcome = "grader_error"
@@ -384,7 +388,8 @@ def _run_checks(run: _Submission, kit: Kit, result: SubmissionResult, expected: 
     by_name = {c.name: c for c in result.checks}
     scored = {c.name: by_name[c.name].scored for c in kit.checks}
     used = sum(c.cpu for c in result.checks if only is None or c.name not in only)
-    timed_out: set[str] = set()
+    reference = oracle.costs(kit.checks, kit.reference_dir)
+    timed_out = False
     for check in _order(kit.checks, scored):
         if only is not None and check.name not in only:
             continue
@@ -395,8 +400,9 @@ def _run_checks(run: _Submission, kit: Kit, result: SubmissionResult, expected: 
                 f"not run: the submission used up its budget of {options.budget:g} CPU "
                 "seconds before this check")
             continue
-        limit = min(check.limit or options.timeout, left,
-                    REPEAT_TIMEOUT if check.task in timed_out else options.timeout)
+        limit = min(check.limit or options.timeout, left, options.timeout)
+        if timed_out:
+            limit = min(limit, max(REPEAT_TIMEOUT, REPEAT_FACTOR * reference[check.name]))
         key = _key(check, scored[check.name])
         began = time.perf_counter()
         verdict = _run_check(run, check, key, limit, expected[check.name],
@@ -412,7 +418,7 @@ def _run_checks(run: _Submission, kit: Kit, result: SubmissionResult, expected: 
         entry.points = entry.max_points if entry.passed else 0.0
         used += verdict.cpu
         if verdict.outcome == "timeout":
-            timed_out.add(check.task)
+            timed_out = True
 
 
 def _hidden_findings(result: SubmissionResult) -> list[str]:
