@@ -81,7 +81,8 @@ def _package_rule():
 def _package_folder(session: nox.Session, path: Path, stage: int) -> Path:
     """A submission may be a folder or a zip; its package, found as the grader finds it."""
     if path.suffix == ".zip":
-        target = Path(tempfile.mkdtemp(prefix="submission-", dir=session.create_tmp()))
+        # An absolute path: the tests run the examples from folders of their own.
+        target = Path(tempfile.mkdtemp(prefix="submission-", dir=session.create_tmp())).resolve()
         with zipfile.ZipFile(path) as archive:
             archive.extractall(target)
         path = target

@@ -122,3 +122,50 @@ def test_solutions_stage1_passes(nox_runs):
     assert solutions.returncode == 0, _tail(solutions)
     assert solutions.cases
     assert not [c["id"] for c in solutions.cases if c["outcome"] in ("failure", "error")]
+
+
+# --- a zip of a package is tested as the folder it holds -----------------------------------
+
+
+def _zip(folder: Path, archive: Path) -> Path:
+    """A zip of ``folder`` with the folder itself at its top, as students zip a stage."""
+    import zipfile
+
+    with zipfile.ZipFile(archive, "w") as handle:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                handle.write(path, f"{folder.name}/{path.relative_to(folder).as_posix()}")
+    return archive
+
+
+def _outcomes(noxfile: Path, submission: Path, cwd: Path, env: dict) -> dict[str, str]:
+    """{test id: outcome} of ``nox -s stage1 -- --submission SUBMISSION`` (the example tests,
+    which run the package's scripts from their own folder), invoked from ``cwd``."""
+    junit = cwd / f"junit-{submission.name}.xml"
+    command = [sys.executable, "-m", "nox", "-f", str(noxfile), "-r", "-s", "stage1", "--",
+               "--submission", str(submission), "-k", "examples", f"--junitxml={junit}",
+               "-p", "no:cacheprovider"]
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=NOX_TIMEOUT, check=False)
+    assert junit.is_file(), done.stdout[-3000:] + done.stderr[-3000:]
+    return {c["id"]: c["outcome"] for c in _read_junit(junit)}
+
+
+@pytest.mark.parametrize("which", ["students", "monorepo"])
+def test_a_zip_of_a_package_passes_exactly_when_its_folder_passes(nox_runs, tmp_path, which):
+    """Both noxfiles: the students' (in the answer key of a term) and the monorepo's."""
+    from .conftest import REPO
+
+    if which == "students":
+        noxfile = nox_runs["solutions"].project / "noxfile.py"
+        package = nox_runs["solutions"].project / "stages" / "stage1"
+    else:
+        noxfile, package = REPO / "noxfile.py", REPO / "stages" / "stage1"
+    env = {name: value for name, value in os.environ.items() if not name.startswith("NOX")}
+    elsewhere = tmp_path / "elsewhere"  # not the noxfile's folder, not the package's
+    elsewhere.mkdir()
+    archive = _zip(package, tmp_path / "stage1.zip")
+    folder = _outcomes(noxfile, package, elsewhere, env)
+    zipped = _outcomes(noxfile, archive, elsewhere, env)
+    assert folder and set(folder.values()) == {"passed"}, folder
+    assert zipped == folder

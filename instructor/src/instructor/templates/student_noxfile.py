@@ -62,7 +62,9 @@ def _package_folder(session: nox.Session, path: Path, stage: int) -> Path:
     """The package inside ``path`` (a folder, or a zip unpacked first), found by the rule the
     grader uses (``package_rule.py`` beside this file)."""
     if path.suffix == ".zip":
-        unpacked = Path(tempfile.mkdtemp(prefix="submission-", dir=session.create_tmp()))
+        # An absolute path: the tests run the examples from folders of their own.
+        unpacked = Path(tempfile.mkdtemp(prefix="submission-",
+                                         dir=session.create_tmp())).resolve()
         with zipfile.ZipFile(path) as archive:
             archive.extractall(unpacked)
         path = unpacked
