@@ -153,8 +153,9 @@ def test_a_submission_of_equivalents_gets_full_marks(stage, index, graded):
     labels = {task: versions[index][0] for task, versions in EQUIVALENT[stage].items()}
     failing = lost(result)
     assert result.max_score > 0 and result.score == result.max_score, (
-        f"equivalents #{index} scored {result.score}/{result.max_score}; failing checks "
-        f"(the task's equivalent in brackets):\n"
+        f"equivalents #{index} scored {result.score}/{result.max_score}; failing checks, "
+        f"with the equivalent of the check's own task in brackets (a check also runs the "
+        f"tasks its task calls):\n"
         + "\n".join(f"  {name} [{labels.get(task, task)}] {outcome}: {message}"
                     for name, (task, outcome, message) in sorted(failing.items())))
 
