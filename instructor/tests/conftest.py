@@ -12,6 +12,7 @@ release with a payload of ``fixtures/forged`` appended.
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 from collections.abc import Callable
@@ -214,6 +215,9 @@ SUBMISSION_KINDS = (
 
 #: The forged payloads (instructor/tests/fixtures/forged/*.py), appended to an untouched release.
 FORGED = Path(__file__).resolve().parent / "fixtures" / "forged"
+#: The command-line marker of the forged daemon, unique to this test process: the tests look
+#: for their own processes, never for another run's on the same machine.
+DAEMON_MARKER = f"mini-torch-forged-daemon-{os.getpid()}"
 FORGED_KINDS = tuple(sorted(p.stem for p in FORGED.glob("*.py")))
 
 # The body a kind puts in place of one solution region: (file, qualified name, new body).
@@ -301,7 +305,8 @@ def make_forged(kind: str, release: Path, folder: Path) -> Path:
     script; the others at the end of ``src/mini_torch/__init__.py`` and ``nn/loss.py``.
     """
     shutil.copytree(release, folder, ignore=shutil.ignore_patterns("__pycache__"))
-    payload = (FORGED / f"{kind}.py").read_text()
+    payload = (FORGED / f"{kind}.py").read_text().replace("mini-torch-forged-daemon",
+                                                          DAEMON_MARKER)
     if payload.startswith("# target: examples"):
         targets = sorted((folder / "examples").glob("*.py"))
     else:

@@ -26,8 +26,15 @@ import pytest
 from instructor.autograder import GRADESCOPE_LIMIT
 from instructor.cli import main
 
-from .conftest import REAL_REPO, make_forged, make_refused, make_release, make_submission
-from .test_grading_real import DAEMON_MARKER, fingerprint, processes_with
+from .conftest import (
+    DAEMON_MARKER,
+    REAL_REPO,
+    make_forged,
+    make_refused,
+    make_release,
+    make_submission,
+)
+from .test_grading_real import fingerprint, processes_with
 
 SELECT = ["stage3/MSELoss*", "hidden/*"]
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -139,8 +146,13 @@ def container(root: Path) -> list[str]:
 
 def run_script(root: Path, script: Path, *, contained: bool = False,
                **extra: str) -> subprocess.CompletedProcess:
-    """Run ``script`` with ``AUTOGRADER_ROOT=root``; ``contained``: in :func:`container`."""
-    env = {**os.environ, "AUTOGRADER_ROOT": str(root), **extra}
+    """Run ``script`` with ``AUTOGRADER_ROOT=root``; ``contained``: in :func:`container`.
+
+    The grader's work folders go under ``root/tmp``, so the processes of this run's jails are
+    the ones whose command line holds ``root`` (another run on the machine has other paths).
+    """
+    (root / "tmp").mkdir(mode=0o711, exist_ok=True)
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "TMPDIR": str(root / "tmp"), **extra}
     prefix = container(root) if contained else []
     return subprocess.run([*prefix, str(script)], env=env, capture_output=True, text=True,
                           timeout=900, check=False)
@@ -216,7 +228,7 @@ def gradescope_runs(gradescope, tmp_path_factory):
                                         root / "source" / "kit" / "escaped.txt") if p.exists()]
     runs["kit_changed"] = [p for p, h in fingerprint(root / "source").items()
                            if kit_before.get(p) != h]
-    runs["alive"] = processes_with(DAEMON_MARKER, "instructor/grading/worker.py")
+    runs["alive"] = processes_with(DAEMON_MARKER, str(root))
     return runs
 
 

@@ -19,17 +19,19 @@ import shutil
 import stat
 import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
 from instructor.grading import GradeOptions, grade_batch
-from instructor.grading.jail import WORKER_SCRIPT, choose_jail
+from instructor.grading.jail import choose_jail
 from instructor.grading.kit import build_kit
 from instructor.grading.pipeline import grade_submission
 from instructor.grading.reports import gradescope_results, write_reports
 from instructor.repo import InstructorError
 
 from .conftest import (
+    DAEMON_MARKER,
     FORGED_KINDS,
     REAL_REPO,
     REFUSED_KINDS,
@@ -43,9 +45,9 @@ KINDS = ("correct", "broken_backward", "earlier_broken", "syntax_error", "exampl
          "infinite_loop", "prohibited_import", "tampering")
 # The batch runs under the "flag" policy: the forged submissions import pytest, which the "zero"
 # policy would score 0 without running them; here they run, and must still earn nothing.
-#: The marker of the forged daemon's command line, and the worker's: no process may carry
-#: either once grading has returned.
-DAEMON_MARKER = "mini-torch-forged-daemon"
+#: Where this module's grading work folders go: every process of its jails has this path on
+#: its command line (bwrap binds an install from it; a uid jail's worker runs a copy there).
+WORK_ROOT = Path(tempfile.gettempdir()) / f"mini-torch-test-grading-{os.getpid()}"
 
 
 def _jail_plan():
@@ -59,7 +61,7 @@ JAIL = _jail_plan()
 requires_jail = pytest.mark.skipif(
     isinstance(JAIL, InstructorError),
     reason=f"no jail on this machine, the forgeries would run free: {JAIL}")
-OPTIONS = GradeOptions(timeout=6.0, budget=200.0, policy="flag",
+OPTIONS = GradeOptions(timeout=6.0, budget=200.0, policy="flag", work_root=WORK_ROOT,
                        unisolated=isinstance(JAIL, InstructorError))
 
 
@@ -128,7 +130,7 @@ def graded(kit3, release3, submissions_folder, tmp_path_factory):
     before = fingerprint(*watched[:-1]) | {"/etc/hostname": open("/etc/hostname").read()}
     temp_before = set(os.listdir(tempfile.gettempdir()))
     results = grade_batch(kit3, submissions, options=OPTIONS, jobs=2)
-    alive = processes_with(DAEMON_MARKER, str(WORKER_SCRIPT), "/jail/worker.py")
+    alive = processes_with(DAEMON_MARKER, str(WORK_ROOT))
     time.sleep(5)  # the forged daemon would have written by now, had it survived
     after = fingerprint(*watched[:-1]) | {"/etc/hostname": open("/etc/hostname").read()}
     return {

@@ -25,13 +25,15 @@ starts) and answers ``{"ready": true, "filter": "...", "cpu": seconds}``. Then::
                {"call": "$loss.forward", "args": [{"array": ...}, {"array": ...}], "as": "value"}],
      "outputs": ["value"]}
 
-``load`` imports the package under test (student code: it has the request's limit). A step
-calls a dotted name (``mini_torch.functional.relu``), a function of an example script
+``load`` imports the package under test (student code: it has the request's limit). A step calls
+a dotted name (``mini_torch.functional.relu``), a function of an example script
 (``examples/train_sine.py:train_step``) or a method of an earlier result (``$loss.backward``);
 ``"get"`` instead of ``"call"`` reads a value without calling it, ``"repeat": N`` calls N times
 and keeps the list of results, ``"catch": true`` records the name of the exception a call raises
-(or ``"no error"``) instead of failing. Arguments are JSON values, ``{"$": "name"}`` (an earlier
-result) and ``{"array": ...}`` (see :func:`encode_array`).
+(or ``"no error"``) instead of failing. An output is sent as it was when its step ran (a
+module's gradient arrays read before ``zero_grad`` are not the arrays after it). Arguments are
+JSON values, ``{"$": "name"}`` (an earlier result) and ``{"array": ...}`` (see
+:func:`encode_array`).
 
 Each response is one line ``{"id": 2, "ok": true, "outputs": {...}, "cpu": s}`` or ``{"id": 2,
 "ok": false, "error": {"type": ..., "message": ..., "frames": [[file, line, function, text],
@@ -279,6 +281,8 @@ class _Runner:
             importlib.import_module(str(request["load"]))
             return {}
         names: dict = {}
+        wanted = set(request["outputs"])
+        sent: dict = {}  # an output is encoded when its step runs: what it was then
         for step in request["steps"]:
             target = step.get("call", step.get("get"))
             function = self.resolve(target, names)
@@ -301,7 +305,10 @@ class _Runner:
                     result = function(*args, **kwargs)
             if "as" in step:
                 names[step["as"]] = result
-        return {name: encode_value(names[name]) for name in request["outputs"]}
+                if step["as"] in wanted:
+                    sent[step["as"]] = encode_value(result)
+        return {name: sent[name] if name in sent else encode_value(names[name])
+                for name in request["outputs"]}
 
 
 def _frames(tb) -> list[list]:
