@@ -13,6 +13,7 @@
     nox -s template          bake the cookiecutter term template and test what it makes
     nox -s bench             benchmarks (ratios to plain numpy and to PyTorch CPU), not by default
     nox -s parity            stage 6's layers against PyTorch (installs torch), not default
+    nox -s bench_grading     300 stage-3 submissions graded quiet, then beside 4 busy loops
 
 A session ``stageN`` exists for every folder ``stages/stageN`` that holds a ``pyproject.toml``.
 Everything after ``--`` other than ``--submission PATH`` goes to pytest unchanged.
@@ -204,6 +205,16 @@ def bench(session: nox.Session) -> None:
     session.run("python", "instructor/benchmarks/count_lines.py")
     session.run("python", "instructor/benchmarks/run_benchmarks.py", *session.posargs)
     session.run("python", "instructor/benchmarks/bench_generative.py", *session.posargs)
+
+
+@nox.session
+def bench_grading(session: nox.Session) -> None:
+    """Grading under load: 300 stage-3 submissions, ``--jobs 2``, on the machine as it is and
+    beside 4 CPU-bound loops; wall times, their ratio, peak memory, and whether every grade came
+    out the same (about 10 minutes on 2 cores; not part of the default run)."""
+    session.install(*TEST_DEPS, *STAGE_RUNTIME_DEPS, "hatchling>=1.18")
+    session.install("--quiet", str(ROOT / "instructor"))
+    session.run("python", "instructor/benchmarks/bench_grading.py", *session.posargs)
 
 
 @nox.session

@@ -9,8 +9,9 @@ bug (``MSELoss.backward`` without its 2/N factor) and a third untouched student 
 with ``--jobs`` workers in parallel, once on the machine as it is and once with ``--busy``
 CPU-bound processes (``while True: pass``) beside the grader. Each batch runs in a process of its
 own, so that its peak memory is its own. Printed: the wall time of each batch, their ratio, the
-grader's peak memory, and whether every correct copy got full marks and every other copy the same
-score both times (the grade must not depend on the load).
+grader's peak memory and the largest worker's (resident set sizes), and whether every correct
+copy got full marks and every other copy the same score both times (the grade must not depend
+on the load).
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def grade_once(kit_path: Path, submissions: list[Path], jobs: int) -> dict:
     results = grade_batch(kit, submissions, options=GradeOptions(), jobs=jobs)
     wall = time.perf_counter() - started
     return {"wall": wall, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "worker_peak_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
             "scores": {r.student: [r.score, r.max_score, r.status] for r in results},
             "cpu": sum(r.cpu for r in results), "retried": sum(
                 1 for r in results for c in r.checks if c.retried)}
@@ -115,11 +117,13 @@ def main() -> int:
               f"untouched) with --jobs {args.jobs} on {os.cpu_count()} cores")
         quiet = run_batch(kit.path, listing, args.jobs, 0)
         print(f"  quiet:                 {quiet['wall']:7.1f} s, grader peak "
-              f"{quiet['peak_mib']:.0f} MiB, {quiet['cpu']:.0f} CPU s in checks, "
+              f"{quiet['peak_mib']:.0f} MiB, largest worker {quiet['worker_peak_mib']:.0f} MiB, "
+              f"{quiet['cpu']:.0f} CPU s in checks, "
               f"{quiet['retried']} checks retried")
         busy = run_batch(kit.path, listing, args.jobs, args.busy)
         print(f"  beside {args.busy} busy loops:   {busy['wall']:7.1f} s, grader peak "
-              f"{busy['peak_mib']:.0f} MiB, {busy['cpu']:.0f} CPU s in checks, "
+              f"{busy['peak_mib']:.0f} MiB, largest worker {busy['worker_peak_mib']:.0f} MiB, "
+              f"{busy['cpu']:.0f} CPU s in checks, "
               f"{busy['retried']} checks retried")
     ratio = busy["wall"] / quiet["wall"]
     correct = [s for name, s in quiet["scores"].items() if name.startswith("correct")]
