@@ -362,3 +362,80 @@ def test_the_checks_never_import_the_package_into_the_grader(batch):
 
     assert not any(name == "mini_torch" or name.startswith("mini_torch.") for name in sys.modules)
 
+
+
+# --- the grader's own trouble ----------------------------------------------------------------
+
+
+def _stall_first_runs(monkeypatch, stalled: int, always: bool = False) -> list[str]:
+    """Make the first run of the first ``stalled`` distinct check programs hit the wall-clock
+    backstop (the grader's trouble: a busy machine), or every run of them with ``always``.
+    Returns the keys of the programs stalled."""
+    import json
+
+    from instructor.grading import jail
+
+    seen: list[str] = []
+    real = jail.Worker.request
+
+    def request(self, body, limit):
+        if "steps" in body:
+            key = json.dumps(body["steps"], sort_keys=True)[:2000]
+            first = key not in seen
+            if first and len(seen) < stalled:
+                seen.append(key)
+                raise jail.WorkerBackstop("no answer in 61 s (simulated)", cpu=0.0, wall=61.0,
+                                          log="worker stderr: simulated stall")
+            if always and key in seen:
+                raise jail.WorkerBackstop("no answer in 61 s (simulated)", cpu=0.0, wall=61.0)
+        return real(self, body, limit)
+
+    monkeypatch.setattr(jail.Worker, "request", request)
+    return seen
+
+
+def test_a_check_the_grader_stalled_is_graded_again_alone_and_keeps_its_marks(
+        kit3, tmp_path, monkeypatch):
+    from instructor.grading.reports import feedback_text
+
+    reference = make_submission("correct", tmp_path / "correct")
+    stalled = _stall_first_runs(monkeypatch, 2)
+    [result] = grade_batch(kit3, [reference], options=OPTIONS, jobs=1)
+    assert len(stalled) == 2
+    retried = [c for c in result.checks if c.retried]
+    assert len(retried) == 2 and all(c.passed for c in retried)
+    assert result.status == "graded" and result.score == result.max_score
+    assert "graded a second time" in feedback_text(result)
+    write_reports([result], tmp_path / "out")
+    log = (tmp_path / "out" / "logs" / "correct.log").read_text()
+    assert "graded again" in log and "simulated stall" in log
+
+
+def test_a_worker_the_grader_cannot_start_twice_is_a_grader_error_not_a_zero(
+        kit3, tmp_path, monkeypatch):
+    from instructor.grading import jail
+
+    reference = make_submission("correct", tmp_path / "correct")
+    real = jail.Worker.request
+
+    def request(self, body, limit):
+        if "load" in body and "install-" in str(self.install):
+            raise jail.WorkerBackstop("the worker did not start in 120 s (simulated)")
+        return real(self, body, limit)
+
+    monkeypatch.setattr(jail.Worker, "request", request)
+    [result] = grade_batch(kit3, [reference], options=OPTIONS, jobs=1)
+    stuck = [c for c in result.checks if not c.passed]
+    assert stuck and all(c.outcome == "grader_error" and c.retried for c in stuck)
+    assert result.status == "grader_error"  # to regrade, not a grade of record
+    assert stuck[0].name in result.message
+
+
+def test_a_check_that_sleeps_past_the_backstop_twice_is_the_student_s_timeout(
+        kit3, tmp_path, monkeypatch):
+    reference = make_submission("correct", tmp_path / "correct")
+    _stall_first_runs(monkeypatch, 1, always=True)
+    [result] = grade_batch(kit3, [reference], options=OPTIONS, jobs=1)
+    [stuck] = [c for c in result.checks if not c.passed]
+    assert stuck.outcome == "timeout" and stuck.retried  # alone, on a fresh worker, again
+    assert "wall-clock" in stuck.message and "sleep" in stuck.message

@@ -207,6 +207,12 @@ def feedback_text(result: SubmissionResult) -> str:
         return "\n".join(lines) + "\n"
     scored = [c for c in result.checks if c.scored and not c.passed]
     reported = [c for c in result.checks if not c.scored and not c.passed]
+    retried = sum(1 for c in result.checks if c.retried)
+    if retried:
+        lines += [f"{retried} check(s) were graded a second time, alone, on a fresh worker: the "
+                  "first run was stopped by the grader's own trouble (a busy machine, a worker "
+                  "that would not start), not by your code. Their verdicts are the second "
+                  "run's.", ""]
     if not scored:
         lines.append(f"Every check of stage {result.stage}'s tasks passed. Well done.")
     else:
@@ -302,6 +308,9 @@ def log_text(result: SubmissionResult) -> str:
     """The staff's log of one submission: what its workers wrote on standard error when they
     ended badly, and the grader's own tracebacks."""
     parts = [f"Mini-Torch stage {result.stage}: log of {result.student} ({result.status})", ""]
+    parts += [f"note: {note}" for note in result.notes]
+    if result.notes:
+        parts.append("")
     for entry in result.log:
         parts += [entry.rstrip(), "-" * 72]
     return "\n".join(parts) + "\n"
@@ -366,7 +375,7 @@ def write_reports(results: Sequence[SubmissionResult], out: Path) -> None:
         write_new_file(out / "feedback" / f"{name}.txt", feedback_text(result))
         os.mkdir(out / "results" / name, 0o700)
         write_new_file(out / "results" / name / "results.json", gradescope_text(result))
-        if result.log:
+        if result.log or any(c.retried for c in result.checks):
             if not (out / "logs").is_dir():
                 os.mkdir(out / "logs", 0o700)
             write_new_file(out / "logs" / f"{name}.log", log_text(result))
