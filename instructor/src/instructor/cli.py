@@ -285,12 +285,13 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timeout", type=float, default=GradeOptions.timeout, metavar="S",
-        help="seconds one check may run before it is stopped and scores 0 "
+        help="CPU seconds (of the jail, all its processes) one check may use before it is "
+        "stopped and scores 0; a busy machine does not count against it "
         f"(default {GradeOptions.timeout:g})",
     )
     parser.add_argument(
         "--budget", type=float, default=GradeOptions.budget, metavar="S",
-        help="seconds all checks of one submission may take; the scored checks run first "
+        help="CPU seconds all checks of one submission may use; the hidden checks run last "
         f"(default {GradeOptions.budget:g})",
     )
     parser.add_argument(
