@@ -439,3 +439,25 @@ def test_a_check_that_sleeps_past_the_backstop_twice_is_the_student_s_timeout(
     [stuck] = [c for c in result.checks if not c.passed]
     assert stuck.outcome == "timeout" and stuck.retried  # alone, on a fresh worker, again
     assert "wall-clock" in stuck.message and "sleep" in stuck.message
+
+
+def test_one_worker_answers_both_installs_only_when_they_hold_the_same_package(
+        kit3, tmp_path, monkeypatch):
+    from instructor.grading import jail
+
+    started: list[str] = []
+    real = jail.Worker.start
+
+    def start(self, *args, **kwargs):
+        started.append(Path(self.install).name)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(jail.Worker, "start", start)
+    same = make_submission("correct", tmp_path / "same")
+    changed = make_submission("earlier_broken", tmp_path / "changed")
+    results = grade_batch(kit3, [same], options=OPTIONS, jobs=1)
+    assert started == ["install-scored"] and results[0].score == results[0].max_score
+    started.clear()
+    [result] = grade_batch(kit3, [changed], options=OPTIONS, jobs=1)
+    assert sorted(started) == ["install-full", "install-scored"]
+    assert any(not c.scored and not c.passed for c in result.checks)  # its own earlier code
