@@ -273,6 +273,32 @@ def test_a_hang_costs_the_checks_that_hang_and_hidden_checks_still_run(kit3, bat
     assert hidden and all(c.passed for c in hidden)
 
 
+def test_a_loop_that_swallows_the_interruption_loses_only_its_own_task(kit3, tmp_path):
+    """Not the first task the checks call, and a loop no KeyboardInterrupt ends: the watchdog
+    ends it, and every check of the other tasks, after it too, still passes."""
+    from .conftest import replace_region
+
+    folder = make_submission("correct", tmp_path / "stubborn")
+    replace_region(folder / "src" / "mini_torch" / "nn" / "loss.py",
+                   "BCEWithLogitsLoss.forward",
+                   "while True:\n    try:\n        sum(range(10000))\n"
+                   "    except BaseException:\n        pass")
+    options = GradeOptions(timeout=2.0, budget=200.0, work_root=WORK_ROOT,
+                           unisolated=OPTIONS.unisolated)
+    [result] = grade_batch(kit3, [folder], options=options, jobs=1)
+    own = tasks_of(kit3, "mini_torch.nn.loss.BCEWithLogitsLoss.forward",
+                   "mini_torch.nn.loss.BCEWithLogitsLoss.backward")
+    callers = tasks_of(kit3, "examples/train_moons.py:train_step")
+    assert result.status == "graded"
+    assert tasks_of(kit3, "mini_torch.nn.loss.BCEWithLogitsLoss.forward") <= failing(result)
+    assert failing(result) <= own | callers
+    assert all(c.passed for c in result.checks if c.scored and c.name not in own | callers)
+    stopped = [c for c in result.checks if c.name in own and not c.passed]
+    assert all(c.outcome == "timeout" for c in stopped)
+    assert any("BCEWithLogitsLoss.forward" in c.message + c.where for c in stopped)
+    assert not any("did not finish loading" in c.message for c in result.checks)
+
+
 def test_under_the_zero_policy_a_prohibited_import_scores_zero_unrun(kit3, tmp_path):
     submission = make_submission("prohibited_import", tmp_path / "zero")
     result = grade_submission(kit3, submission, options=GradeOptions(policy="zero"))

@@ -60,7 +60,6 @@ import signal
 import sys
 import threading
 import time
-import traceback
 
 #: dtypes an array may have on the wire (anything else is refused when decoded).
 WIRE_DTYPES = frozenset({
@@ -311,13 +310,29 @@ class _Runner:
                 for name in request["outputs"]}
 
 
-def _frames(tb) -> list[list]:
+def _frames(tb=None, frame=None) -> list[list]:
+    """``[file, line, function, code]`` of a traceback (``tb``) or of a running stack (from
+    ``frame`` outwards), innermost last; the function by its qualified name where Python has
+    one (``BCEWithLogitsLoss.forward``, not ``forward``)."""
+    import linecache
+
+    entries = []
+    while tb is not None:
+        entries.append((tb.tb_frame.f_code, tb.tb_lineno))
+        tb = tb.tb_next
+    stack = []
+    while frame is not None:
+        stack.append((frame.f_code, frame.f_lineno))
+        frame = frame.f_back
+    entries += reversed(stack)
     here = os.path.abspath(__file__)
     frames = []
-    for frame in traceback.extract_tb(tb) if not isinstance(tb, list) else tb:
-        if os.path.abspath(frame.filename) == here:
+    for code, line in entries:
+        if os.path.abspath(code.co_filename) == here:
             continue
-        frames.append([frame.filename, frame.lineno or 0, frame.name, (frame.line or "")[:200]])
+        name = getattr(code, "co_qualname", code.co_name)
+        text = linecache.getline(code.co_filename, line or 0).strip()
+        frames.append([code.co_filename, line or 0, name, text[:200]])
     return frames[-MAX_FRAMES:]
 
 
@@ -379,7 +394,7 @@ class _Watchdog(threading.Thread):
                 if self.request is not armed:  # the request ended meanwhile
                     continue
                 frame = sys._current_frames().get(self.main)
-                frames = _frames(traceback.extract_stack(frame)) if frame is not None else []
+                frames = _frames(frame=frame) if frame is not None else []
                 self.channel.send_locked({
                     "id": armed[0], "ok": False, "cpu": time.process_time() - armed[1],
                     "error": {"type": "Timeout", "frames": frames, "hard": True,
