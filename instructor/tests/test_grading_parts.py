@@ -507,3 +507,21 @@ def test_a_verdict_names_an_unnamed_result_in_words_not_by_its_step():
                    "src/mini_torch/nn/loss.py", Program(), ["v1"])
     problem = judge(raised, {"v1": "NotImplementedError"}, {"v1": "ValueError"})
     assert problem == "the result: expected 'ValueError', got 'NotImplementedError'"
+
+
+def test_the_suggested_test_keyword_selects_the_task_s_test_module_where_there_is_one():
+    from instructor.grading.kit import test_keyword
+
+    modules = {"attention", "batch_norm", "layer_norm", "dropout", "clip_grad_norm", "mse_loss",
+               "functional_gradients", "training"}
+    assert test_keyword("mini_torch.nn.attention.MultiHeadSelfAttention.backward",
+                        modules) == "attention"
+    assert test_keyword("mini_torch.nn.batchnorm.BatchNorm1d.forward", modules) == "batch_norm"
+    assert test_keyword("mini_torch.nn.normalization.layer_norm_backward",
+                        modules) == "layer_norm"
+    assert test_keyword("mini_torch.nn.dropout.dropout_mask", modules) == "dropout"
+    assert test_keyword("mini_torch.nn.utils.clip_grad_norm_", modules) == "clip_grad_norm"
+    assert test_keyword("mini_torch.nn.loss.MSELoss.backward", modules) == "mse_loss"
+    # no module of its own: the name itself, as the tests are named
+    assert test_keyword("mini_torch.functional.relu_backward", modules) == "relu_backward"
+    assert test_keyword("examples/train_sine.py:train_step", modules) == "train_sine"

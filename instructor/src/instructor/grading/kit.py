@@ -20,6 +20,7 @@ student is graded.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import shutil
 from collections.abc import Callable, Sequence
@@ -58,6 +59,7 @@ class Kit:
     names: list[str] = field(default_factory=list)
     select: list[str] = field(default_factory=list)
     guides: dict[str, str] = field(default_factory=dict)  # task -> docs/stageK.md#section
+    keywords: dict[str, str] = field(default_factory=dict)  # task -> pytest -k of its tests
     hidden: bool = True
     seed: int = 0
     checks: list[Check] = field(default_factory=list)
@@ -95,12 +97,12 @@ class Kit:
                 "with another version of instructor/checks?): build the kit again")
         return Kit(path=self.path, stage=self.stage, tasks=self.tasks, own_files=self.own_files,
                    names=[c.name for c in checks], select=self.select, guides=self.guides,
-                   hidden=self.hidden, seed=seed, checks=checks)
+                   keywords=self.keywords, hidden=self.hidden, seed=seed, checks=checks)
 
     def save(self) -> None:
         data = {"format": KIT_FORMAT, "stage": self.stage, "select": self.select,
                 "tasks": self.tasks, "own_files": self.own_files, "checks": self.names,
-                "guides": self.guides, "hidden": self.hidden}
+                "guides": self.guides, "keywords": self.keywords, "hidden": self.hidden}
         (self.path / KIT_FILE).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
 
@@ -132,6 +134,7 @@ def load_kit(path: Path, seed: int | None = None) -> Kit:
         kit = Kit(path=path.resolve(), stage=int(data["stage"]), tasks=list(data["tasks"]),
                   own_files=list(data["own_files"]), names=list(data["checks"]),
                   select=list(data.get("select", [])), guides=dict(data.get("guides", {})),
+                  keywords=dict(data.get("keywords", {})),
                   hidden=bool(data.get("hidden", True)))
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise InstructorError(f"{path}: not a grading kit ({error})") from error
@@ -143,6 +146,39 @@ def _check_stage(check: Check, default: int) -> int:
     head = check.name.removeprefix("hidden/").split("/", 1)[0]
     number = head.removeprefix("stage")
     return int(number) if head.startswith("stage") and number.isdigit() else default
+
+
+def test_keyword(task: str, modules: set[str]) -> str:
+    """The ``pytest -k`` that selects the public tests of ``task``.
+
+    The task's name in test words (``MSELoss.backward`` -> ``mse_loss``, ``relu_backward``,
+    ``train_sine``); where part of it names a test module of the stages
+    (``layer_norm_backward`` -> ``test_layer_norm.py``, ``MultiHeadSelfAttention`` ->
+    ``test_attention.py``, ``BatchNorm1d`` -> ``test_batch_norm.py``), that part, which selects
+    the whole module: the test that shows a bug need not carry the function's name.
+    """
+    if ":" in task:
+        name = task.partition(":")[0].rsplit("/", 1)[-1].removesuffix(".py")
+    else:
+        parts = [p for p in task.split(".") if p != "mini_torch"]
+        classes = [p for p in parts if p[:1].isupper()]
+        name = classes[0] if classes else parts[-1]
+        name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+    words = [re.sub(r"(?<=[a-z])\d+d$", "", w) for w in name.split("_") if w]
+    for size in range(len(words), 0, -1):
+        for start in range(len(words) - size + 1):
+            candidate = "_".join(words[start:start + size])
+            if candidate in modules:
+                return candidate
+    return name
+
+
+def test_keywords(root: Path, checks: Sequence[Check], stage: int) -> dict[str, str]:
+    """{task: the ``-k`` of its public tests} (see :func:`test_keyword`), for feedback."""
+    modules = {path.stem.removeprefix("test_")
+               for k in range(1, stage + 1)
+               for path in (root / "shared_tests" / f"stage{k}").glob("test_*.py")}
+    return {c.task: test_keyword(c.task, modules) for c in checks}
 
 
 def guide_sections(root: Path, checks: Sequence[Check], stage: int) -> dict[str, str]:
@@ -210,6 +246,7 @@ def build_kit(
     if weights is not None:
         shutil.copyfile(weights, dest / "weights.json")
     kit.guides = guide_sections(root, kit.checks, stage)
+    kit.keywords = test_keywords(root, kit.checks, stage)
     kit.save()
     private_tree(dest)
     if validate:  # refuses a check the reference fails, in any of a few draws

@@ -401,7 +401,7 @@ def _new_result(kit: Kit, submission: Path, student: str, jail: Jail,
         result.checks.append(CheckResult(
             c.name, c.task, file=c.file, outcome="not_run", hidden=c.hidden, scored=scored,
             max_points=weights.points(c.name) if scored else 0.0,
-            guide=kit.guides.get(c.task, "")))
+            guide=kit.guides.get(c.task, ""), keyword=kit.keywords.get(c.task, "")))
     return result
 
 

@@ -102,14 +102,11 @@ def gradebook_text(results: Sequence[SubmissionResult]) -> str:
 
 
 def _rerun_hint(result: SubmissionResult, test: CheckResult) -> str:
-    """The public tests of the check's task: ``-k mse_loss`` (the test files are named after
-    the class), ``-k relu_backward`` (a function), ``-k train_sine`` (an example script)."""
-    if ":" in test.task:
-        name = test.task.partition(":")[0].rsplit("/", 1)[-1].removesuffix(".py")
-    else:
-        words = task_words(test.task).split(".")
-        name = words[0] if words[0][:1].isupper() else words[-1]
-        name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+    """The public tests of the check's task: the kit's ``-k`` for it (the test module of the
+    task where there is one: ``-k layer_norm``), else the task's name in test words."""
+    from instructor.grading.kit import test_keyword
+
+    name = test.keyword or test_keyword(test.task, set())
     return f'nox -s stage{result.stage} -- --submission PATH -k "{name}"'
 
 

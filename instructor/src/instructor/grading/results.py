@@ -43,6 +43,7 @@ class CheckResult:
     seconds: float = 0.0
     cpu: float = 0.0
     guide: str = ""  # the guide section that teaches the task (docs/stage3.md#...)
+    keyword: str = ""  # the pytest -k that selects the task's public tests
     retried: bool = False  # its verdict comes from a second run (the first was the grader's)
 
     @property
