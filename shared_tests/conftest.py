@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import importlib.util
 import json
 import os
 import re
@@ -27,6 +28,7 @@ import sys
 import sysconfig
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -157,6 +159,25 @@ def stage_examples() -> Callable[[int], Path]:
         return folder
 
     return examples_of
+
+
+@pytest.fixture(scope="session")
+def load_example() -> Callable[[Path, str], ModuleType]:
+    """``load_example(folder, name)``: the example script ``folder/name.py`` imported as a module,
+    without running its ``main``; its folder is on ``sys.path`` while it is imported, as when it
+    runs (the scripts import their sibling ``progress.py``)."""
+
+    def load(folder: Path, name: str) -> ModuleType:
+        script = folder / f"{name}.py"
+        assert script.is_file(), f"{script} is missing: this stage ships {name}.py"
+        with pytest.MonkeyPatch.context() as patch:
+            patch.syspath_prepend(str(folder))
+            spec = importlib.util.spec_from_file_location(f"example_{name}", script)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        return module
+
+    return load
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ learning starts; the quality targets of the default runs are measured by
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import re
 import subprocess
@@ -159,19 +158,9 @@ def test_train_char_lm_writes_only_into_the_out_folder(lm_run):
 
 # --------------------------------------------------------------------------- progress and timing
 
-def load_script(examples: Path, name: str, monkeypatch):
-    """Import an example script as a module, without running its ``main`` (its folder on the
-    path, as when it runs: the scripts import their sibling ``progress.py``)."""
-    monkeypatch.syspath_prepend(str(examples))
-    spec = importlib.util.spec_from_file_location(name, examples / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("script", ["train_gan", "train_char_lm"])
-def test_progress_line_gives_the_rate_and_the_time_left(examples, script, monkeypatch):
-    progress_line = load_script(examples, script, monkeypatch).progress_line
+def test_progress_line_gives_the_rate_and_the_time_left(examples, script, load_example):
+    progress_line = load_example(examples, script).progress_line
     # 50 of 200 steps in 10 s: 5 steps per second, and 150 steps left take 30 s
     line = progress_line(50, 200, 10.0, "loss 1.0")
     assert re.search(r"step\s+50/200\s+5\.0 steps/s\s+ETA 0:30\s+loss 1\.0", line), line

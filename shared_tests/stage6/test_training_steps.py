@@ -18,7 +18,6 @@ sections are docs/stage6.md#the-gan and docs/stage6.md#the-character-level-langu
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
 from types import ModuleType
@@ -45,19 +44,6 @@ PIXELS, HIDDEN, GAN_BATCH = 12, 16, 8
 REAL_LABEL = 0.9
 
 
-def load_script(examples: Path, name: str) -> ModuleType:
-    """Import an example script as a module, without running its ``main`` (its folder on the
-    path, as when it runs: the scripts import their sibling ``progress.py``)."""
-    script = examples / f"{name}.py"
-    assert script.is_file(), f"{script} is missing: stage 6 ships {name}.py"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.syspath_prepend(str(examples))
-        spec = importlib.util.spec_from_file_location(f"stage6_{name}", script)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def examples(stage_examples) -> Path:
     """The folder of the stage-6 examples (see ``stage_examples`` in conftest.py)."""
@@ -65,13 +51,13 @@ def examples(stage_examples) -> Path:
 
 
 @pytest.fixture(scope="module")
-def char_lm(examples) -> ModuleType:
-    return load_script(examples, "train_char_lm")
+def char_lm(examples, load_example) -> ModuleType:
+    return load_example(examples, "train_char_lm")
 
 
 @pytest.fixture(scope="module")
-def gan(examples) -> ModuleType:
-    return load_script(examples, "train_gan")
+def gan(examples, load_example) -> ModuleType:
+    return load_example(examples, "train_gan")
 
 
 # --------------------------------------------------------------------------- shared helpers
