@@ -352,8 +352,26 @@ def test_run_autograder_writes_a_fallback_when_the_grader_itself_fails(autograde
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == 0 and results["max_score"] > 0
     assert "could not grade this submission" in results["output"]
-    assert "not a grading kit" in results["output"]
+    assert "not a grading kit" in done.stdout  # the staff read why in the autograder's output
+    assert results["stdout_visibility"] == "hidden"
     assert isinstance(results["execution_time"], int)
+
+
+def test_the_fallback_never_shows_what_the_grader_printed(autograder_zip, tmp_path):
+    """The grader's lines name the hidden subtotal; a grader that printed one and then died
+    leaves a fallback whose visible output holds none of it."""
+    root = tmp_path / "autograder"
+    unzip_source(autograder_zip, root)
+    shutil.copytree(REAL_REPO / "stages" / "stage3", root / "submission")
+    dying = tmp_path / "dying-python"
+    dying.write_text("#!/bin/sh\necho 'submission: Score: 51 / 51 (stage3 39/39, hidden 12/12)'\n"
+                     "echo 'hidden/stage3/MSELoss.forward[wide-sum] passed'\nexit 3\n")
+    dying.chmod(0o755)
+    done = run_script(root, root / "source" / "run_autograder", AUTOGRADER_PYTHON=str(dying))
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == 0 and "exit status 3" in results["output"]
+    assert "hidden" not in results["output"].lower() and "12/12" not in results["output"]
+    assert results["stdout_visibility"] == "hidden" and "hidden 12/12" in done.stdout
 
 
 # --- collect -------------------------------------------------------------------------------------

@@ -186,8 +186,9 @@ def test_a_planted_link_is_never_followed(tmp_path):
 
 def test_a_student_name_cannot_leave_the_out_folder(tmp_path):
     write_reports([SubmissionResult("../../evil", Path("x"), 3)], tmp_path / "out")
+    # every byte but letters, digits, "_", "-", "." as %XX, and a leading dot too
     assert sorted(p.name for p in (tmp_path / "out" / "feedback").iterdir()) == [
-        "_.._evil.txt"]
+        "%2E.%2F..%2Fevil.txt"]
     assert not (tmp_path / "evil.txt").exists()
 
 

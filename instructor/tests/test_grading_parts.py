@@ -18,7 +18,7 @@ from instructor.grading import (
     PackageNotFound,
     SubmissionResult,
     find_package,
-    unique_names,
+    student_names,
 )
 from instructor.grading import pipeline as runner
 from instructor.grading.jail import Worker, WorkerTimeout
@@ -175,9 +175,12 @@ def test_macos_resource_folders_are_ignored(tmp_path):
     assert find_package(tmp_path) == tmp_path / "s"
 
 
-def test_student_names_come_from_folders_and_zip_stems_and_stay_unique():
-    paths = [Path("x/alice"), Path("y/bob.zip"), Path("z/alice")]
-    assert unique_names(paths) == ["alice", "bob", "alice-2"]
+def test_student_names_come_from_folders_and_zip_stems_and_a_shared_name_is_refused():
+    paths = [Path("x/alice"), Path("y/bob.zip"), Path("z/Alice.zip"), Path("w/carol")]
+    names, refused = student_names(paths)
+    assert names == ["alice", "bob", "Alice", "carol"]
+    assert sorted(refused) == [0, 2]  # one file name on a file system that ignores case
+    assert "alice, Alice.zip" in refused[0] and refused[0] == refused[2]
 
 
 # --- the wire format ----------------------------------------------------------------------------

@@ -32,11 +32,12 @@ from instructor.grading import (
 from instructor.grading.kit import build_kit, load_kit
 from instructor.grading.pipeline import plan_jails
 from instructor.grading.reports import (
+    Reports,
     make_out_folder,
     score_line,
     write_gradescope,
-    write_reports,
 )
+from instructor.grading.safe import safe_text
 from instructor.grading.scoring import POLICIES, load_weights
 from instructor.leakcheck import LeakError
 from instructor.release import write_release
@@ -348,6 +349,21 @@ def add_grade_command(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run_grade, parser=parser)
 
 
+def say(text: str) -> None:
+    """Print ``text`` on any terminal: what its encoding cannot show is written as escapes."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    print(text.encode(encoding, "backslashreplace").decode(encoding), flush=True)
+
+
+def progress_text(result: SubmissionResult) -> str:
+    """The terminal's lines of one graded submission (what came from it made safe: no escape
+    sequence of a student's reaches the terminal)."""
+    lines = [f"{result.student}: {score_line(result)} [{result.status}] "
+             f"in {result.seconds:.1f} s, {result.cpu:.1f} CPU s"]
+    lines += [f"  note: {note.strip()}" for note in result.notes]
+    return safe_text("\n".join(lines), line_bound=400)
+
+
 def run_grade(args: argparse.Namespace) -> int:
     """Grade every submission, print one line each, write the reports."""
     if args.gradescope_results is not None and len(args.submissions) != 1:
@@ -384,6 +400,7 @@ def run_grade(args: argparse.Namespace) -> int:
         if out.exists() or out.is_symlink():
             make_out_folder(out)  # refuses now what it would refuse after grading
         plan = plan_jails(kit, options, len(args.submissions))
+        reports = Reports(out)  # each submission's reports are written as it finishes
         try:
             print(plan.describe().split(";")[0]
                   + (f" (no bubblewrap: {plan.why})" if plan.why else ""))
@@ -392,10 +409,8 @@ def run_grade(args: argparse.Namespace) -> int:
                   f"checks of stage {kit.stage}, {args.jobs} at a time")
 
             def progress(result: SubmissionResult) -> None:
-                lines = [f"{result.student}: {score_line(result)} [{result.status}] "
-                         f"in {result.seconds:.1f} s, {result.cpu:.1f} CPU s"]
-                lines += [f"  note: {note.strip()}" for note in result.notes]
-                print("\n".join(lines), flush=True)
+                reports.add(result)
+                say(progress_text(result))
 
             started = time.perf_counter()
             results = grade_batch(kit, args.submissions, weights, options, jobs=args.jobs,
@@ -404,7 +419,7 @@ def run_grade(args: argparse.Namespace) -> int:
                   f"{time.perf_counter() - started:.1f} s")
         finally:
             plan.close()
-    write_reports(results, out)
+    reports.finish(results)
     if args.gradescope_results is not None:
         write_gradescope(results[0], args.gradescope_results)
     print(f"wrote {out / 'gradebook.csv'}, {out / 'feedback'}/, {out / 'results'}/")

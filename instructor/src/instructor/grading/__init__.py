@@ -34,7 +34,7 @@ from instructor.grading.pipeline import (
     grade_batch,
     grade_submission,
     student_name,
-    unique_names,
+    student_names,
 )
 from instructor.grading.results import CheckResult, SubmissionResult
 
@@ -48,5 +48,5 @@ __all__ = [
     "grade_batch",
     "grade_submission",
     "student_name",
-    "unique_names",
+    "student_names",
 ]

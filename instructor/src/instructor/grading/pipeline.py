@@ -62,6 +62,7 @@ from instructor.grading.kit import Kit
 from instructor.grading.messages import describe_error
 from instructor.grading.package_rule import PackageNotFound, find_package
 from instructor.grading.results import CheckResult, SubmissionResult
+from instructor.grading.safe import file_key, safe_text
 from instructor.grading.scan import scan_package
 from instructor.grading.scoring import Weights, is_scored
 from instructor.grading.verdicts import decode, judge
@@ -547,14 +548,26 @@ def grade_submission(
     return result
 
 
-def unique_names(submissions: Sequence[Path]) -> list[str]:
-    """One student name per submission; repeated names get ``-2``, ``-3`` ..."""
-    names, seen = [], {}
-    for path in submissions:
-        name = student_name(Path(path))
-        seen[name] = seen.get(name, 0) + 1
-        names.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
-    return names
+def student_names(submissions: Sequence[Path]) -> tuple[list[str], dict[int, str]]:
+    """One student name per submission (:func:`student_name`), and the refusal of each
+    submission whose name gives the same report file name as another's (the same name twice,
+    ``alice`` and ``alice.zip``, or names that differ in case only): by index, a message naming
+    all of them. Nobody's grade goes into somebody else's file; the staff decide who is who."""
+    names = [student_name(Path(path)) for path in submissions]
+    groups: dict[str, list[int]] = {}
+    for index, name in enumerate(names):
+        groups.setdefault(file_key(name), []).append(index)
+    refused = {}
+    for members in groups.values():
+        if len(members) > 1:
+            listed = ", ".join(safe_text(Path(submissions[i]).name, line_bound=80)
+                               for i in members)
+            for index in members:
+                refused[index] = (
+                    f"{len(members)} submissions of this batch have one name ({listed}): "
+                    "their reports would share a file; rename all but one submission (or "
+                    "grade them in separate batches) and grade again")
+    return names, refused
 
 
 def plan_jails(kit: Kit, options: GradeOptions, submissions: int = 1) -> JailPlan:
@@ -594,11 +607,17 @@ def grade_batch(
     options = options or GradeOptions()
     owned = plan is None
     plan = plan or plan_jails(kit, options, len(submissions))
-    names = unique_names(submissions)
+    names, clashes = student_names(submissions)
     try:
         oracle.compute(kit.checks, kit.reference_dir)  # once, before the submissions share it
 
         def grade(index: int) -> SubmissionResult:
+            if index in clashes:
+                result = SubmissionResult(names[index], Path(submissions[index]), kit.stage,
+                                          status="refused", message=clashes[index])
+                if progress is not None:
+                    progress(result)
+                return result
             result = grade_submission(kit, Path(submissions[index]), weights, options,
                                       student=names[index], jail=plan.for_submission(index))
             if progress is not None and not result.pending:

@@ -28,10 +28,12 @@ import io
 import json
 import os
 import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from instructor.grading.results import CheckResult, SubmissionResult
+from instructor.grading.safe import file_key, file_name, safe_cell, safe_text
 from instructor.repo import InstructorError
 
 #: Gradescope visibility of the public and of the hidden checks.
@@ -87,15 +89,25 @@ def gradebook_text(results: Sequence[SubmissionResult]) -> str:
     writer.writerow(["student", "score", "max", f"stage{stage}", "hidden", "reported",
                      "integrity", "status", "message", "seconds", "cpu_seconds", "isolation"])
     for result in results:
+        writer.writerow(_gradebook_row(result, stage))
+    return handle.getvalue()
+
+
+def _gradebook_row(result: SubmissionResult, stage: int) -> list[str]:
+    """A gradebook row; what came from the submission (its name, messages, findings) goes
+    through :func:`~instructor.grading.safe.safe_cell`."""
+    try:
         subtotals = [_number(result.subtotal(g)[0]) for g in (f"stage{stage}", "hidden")]
         reported = [c for c in result.checks if not c.scored]
         first_line = result.message.splitlines()[0] if result.message else ""
-        writer.writerow([result.student, _number(result.score), _number(result.max_score),
-                         *subtotals, f"{sum(c.passed for c in reported)}/{len(reported)}",
-                         "; ".join(result.integrity + result.findings), result.status,
-                         first_line, f"{result.seconds:.1f}", f"{result.cpu:.1f}",
-                         result.isolation.split(":")[0]])
-    return handle.getvalue()
+        return [safe_cell(result.student), _number(result.score), _number(result.max_score),
+                *subtotals, f"{sum(c.passed for c in reported)}/{len(reported)}",
+                safe_cell("; ".join(result.integrity + result.findings)), result.status,
+                safe_cell(first_line), f"{result.seconds:.1f}", f"{result.cpu:.1f}",
+                safe_cell(result.isolation.split(":")[0])]
+    except (ArithmeticError, TypeError, ValueError) as error:  # never the batch's end
+        return [safe_cell(result.student), "0", "0", "0", "0", "0/0", "", "grader_error",
+                safe_cell(f"the row could not be written: {error!r}"), "0", "0", ""]
 
 
 # --- feedback ----------------------------------------------------------------------------------
@@ -201,7 +213,7 @@ def feedback_text(result: SubmissionResult) -> str:
     if result.status != "graded":
         lines += [f"Your submission was not graded: {_STATUS_TEXT.get(result.status, '')}.",
                   _indent(result.message), ""]
-        return "\n".join(lines) + "\n"
+        return safe_text("\n".join(lines) + "\n")
     scored = [c for c in result.checks if c.scored and not c.passed]
     reported = [c for c in result.checks if not c.scored and not c.passed]
     retried = sum(1 for c in result.checks if c.retried)
@@ -222,7 +234,7 @@ def feedback_text(result: SubmissionResult) -> str:
         lines += _failure_lines(result, reported)
     lines += ["PATH is your stage folder (the one holding pyproject.toml). Hidden checks test the "
               "same specification as the public ones, with other inputs."]
-    return "\n".join(lines) + "\n"
+    return safe_text("\n".join(lines) + "\n")
 
 
 # --- Gradescope --------------------------------------------------------------------------------
@@ -263,16 +275,16 @@ def gradescope_results(result: SubmissionResult, execution_time: float | None = 
         "score": round(result.score, 4),
         "max_score": round(result.max_score, 4),
         "execution_time": round(seconds),
-        "output": "\n".join(summary),
+        "output": safe_text("\n".join(summary)),
         "visibility": VISIBLE,
         "stdout_visibility": "hidden",
         "tests": [
             {
-                "name": check.name,
+                "name": safe_text(check.name),
                 "score": round(check.points, 4),
                 "max_score": round(check.max_points, 4),
                 "status": "passed" if check.passed else "failed",
-                "output": _check_output(check),
+                "output": safe_text(_check_output(check)),
                 "visibility": AFTER_PUBLISHED if check.hidden else VISIBLE,
             }
             # the scored checks first, then those only reported
@@ -296,11 +308,6 @@ def write_new_file(path: Path, text: str) -> None:
         handle.write(text)
 
 
-def file_name(student: str) -> str:
-    """A student's name as a file name: letters, digits, ``-``, ``_`` and ``.``, no leading dot."""
-    return re.sub(r"[^\w.-]", "_", student).lstrip(".") or "unnamed"
-
-
 def log_text(result: SubmissionResult) -> str:
     """The staff's log of one submission: what its workers wrote on standard error when they
     ended badly, and the grader's own tracebacks."""
@@ -310,7 +317,7 @@ def log_text(result: SubmissionResult) -> str:
         parts.append("")
     for entry in result.log:
         parts += [entry.rstrip(), "-" * 72]
-    return "\n".join(parts) + "\n"
+    return safe_text("\n".join(parts) + "\n")
 
 
 def make_out_folder(out: Path) -> None:
@@ -352,27 +359,80 @@ def write_gradescope(result: SubmissionResult, path: Path) -> Path:
     return path
 
 
-def write_reports(results: Sequence[SubmissionResult], out: Path) -> None:
-    """Write the gradebook, the feedback and the Gradescope results of a batch into ``out``,
-    a folder this creates (see :func:`make_out_folder`).
+class Reports:
+    """The output folder of a batch, written as each submission finishes (:meth:`add`), the
+    gradebook at the end (:meth:`finish`): a batch that stops half way keeps the reports of
+    what it graded, and one report that cannot be written is that submission's
+    ``grader_error``, never the batch's end.
+
+    Every file is named by :func:`~instructor.grading.safe.file_name` of its student, which
+    cannot collide; two results whose names differ only in case (one file on macOS or
+    Windows) get no files of their own (the gradebook names both: the grader refuses such a
+    pair, see :func:`instructor.grading.pipeline.student_names`).
 
     Raises:
         InstructorError: ``out`` cannot be the grader's own new folder.
     """
-    make_out_folder(out)
-    write_new_file(out / "gradebook.csv", gradebook_text(results))
-    os.mkdir(out / "feedback", 0o700)
-    os.mkdir(out / "results", 0o700)
-    taken: set[str] = set()
-    for result in results:
-        name = base = file_name(result.student)
-        while name in taken:
-            name = f"{base}-{len(taken)}"
-        taken.add(name)
-        write_new_file(out / "feedback" / f"{name}.txt", feedback_text(result))
-        os.mkdir(out / "results" / name, 0o700)
-        write_new_file(out / "results" / name / "results.json", gradescope_text(result))
+
+    def __init__(self, out: Path) -> None:
+        make_out_folder(out)
+        os.mkdir(out / "feedback", 0o700)
+        os.mkdir(out / "results", 0o700)
+        self.out = out
+        self._owners: dict[str, Path] = {}  # file_key -> the source that owns those files
+        self._added: set[int] = set()
+        self._lock = threading.Lock()
+
+    def add(self, result: SubmissionResult) -> None:
+        """Write (or write again, after a retry) the files of one submission."""
+        with self._lock:
+            self._added.add(id(result))
+            key = file_key(result.student)
+            owner = self._owners.setdefault(key, result.source)
+            if owner != result.source:
+                result.notes.append("no feedback or results file: another submission's name "
+                                    "gives the same file name")
+                return
+            try:
+                self._write(result, file_name(result.student))
+            except (OSError, ValueError) as error:
+                result.status = "grader_error"
+                result.message = f"the grader could not write this submission's reports ({error})"
+                result.log.append(f"writing the reports: {error!r}")
+
+    def _write(self, result: SubmissionResult, name: str) -> None:
+        feedback = self.out / "feedback" / f"{name}.txt"
+        folder = self.out / "results" / name
+        log = self.out / "logs" / f"{name}.log"
+        for path in (feedback, folder / "results.json", log):
+            if path.is_file() and not path.is_symlink():
+                path.unlink()  # the first run's file of this same submission, after a retry
+        write_new_file(feedback, feedback_text(result))
+        if not folder.is_dir():
+            os.mkdir(folder, 0o700)
+        write_new_file(folder / "results.json", gradescope_text(result))
         if result.log or any(c.retried for c in result.checks):
-            if not (out / "logs").is_dir():
-                os.mkdir(out / "logs", 0o700)
-            write_new_file(out / "logs" / f"{name}.log", log_text(result))
+            if not (self.out / "logs").is_dir():
+                os.mkdir(self.out / "logs", 0o700)
+            write_new_file(log, log_text(result))
+
+    def finish(self, results: Sequence[SubmissionResult]) -> None:
+        """Write the files of any result not added yet, then the gradebook: one row per result."""
+        for result in results:
+            if id(result) not in self._added:
+                self.add(result)
+        with self._lock:
+            write_new_file(self.out / "gradebook.csv", gradebook_text(results))
+
+
+def write_reports(results: Sequence[SubmissionResult], out: Path) -> None:
+    """Write the gradebook, the feedback and the Gradescope results of a batch into ``out``,
+    a folder this creates (see :class:`Reports`).
+
+    Raises:
+        InstructorError: ``out`` cannot be the grader's own new folder.
+    """
+    reports = Reports(out)
+    for result in results:
+        reports.add(result)
+    reports.finish(results)
