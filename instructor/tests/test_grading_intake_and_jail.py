@@ -304,10 +304,14 @@ def test_a_worker_in_its_jail_sees_only_the_runtime_its_install_and_a_private_tm
 def test_the_grading_environment_s_own_packages_are_hidden_inside(tmp_path):
     mounts = runtime_mounts()
     assert "--ro-bind" in mounts
+    bound = {mounts[i + 1] for i, arg in enumerate(mounts) if arg == "--ro-bind"}
     for folder in {p for p in sys.path if p.endswith("site-packages") and os.path.isdir(p)}:
+        start = mounts.index(folder)  # an empty folder first: only what is bound is inside
+        assert mounts[start - 1] == "--tmpfs", mounts[start - 2:start + 1]
+        assert os.path.join(folder, "numpy") in bound
         for name in os.listdir(folder):
-            if name.startswith(("instructor", "mini_torch")):
-                assert os.path.join(folder, name) in mounts, name
+            if name.startswith(("instructor", "mini_torch", "pytest", "_pytest", "torch")):
+                assert os.path.join(folder, name) not in bound, name
 
 
 @requires_bubblewrap

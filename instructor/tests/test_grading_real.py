@@ -322,6 +322,19 @@ def test_the_forged_releases_ran_under_the_flag_policy(batch):
 
 
 @requires_jail
+def test_an_installed_library_no_stage_may_use_is_absent_from_the_jail(batch):
+    """The grading environment holds pytest (as an instructor's may hold PyTorch); a jail holds
+    only what the stages may use, so an import the source scan cannot read still fails, and
+    the attempt is a finding for staff."""
+    result = batch["forged_hidden_library"]
+    assert not result.integrity  # the scan saw no import: the spelling hid it
+    messages = [c.message for c in result.checks]
+    assert not any("reached a prohibited library" in m for m in messages)
+    assert any("No module named 'pytest'" in m for m in messages), messages[:3]
+    assert any("tried to import pytest" in f for f in result.findings), result.findings
+
+
+@requires_jail
 def test_every_submission_had_a_jail_and_its_reports_say_which(batch):
     for result in batch.values():
         assert result.isolated and result.isolation.startswith("isolated: student code ran ")

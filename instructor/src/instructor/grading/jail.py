@@ -10,8 +10,8 @@ once):
     namespaces; when the grader is root, student code also runs as a uid of the submission's
     own (see :func:`bubblewrap_command`), so the process limit is the jail's alone. The root
     filesystem (read-only) holds only the Python runtime (the interpreter as it really is, its
-    links resolved, and its shared libraries) and the grading environment's site-packages (any
-    ``mini_torch`` or ``instructor`` there hidden), the submission's own install and the
+    links resolved, and its shared libraries) and of the grading environment's site-packages only
+    what the stages may use (:func:`allowed_entries`), the submission's own install and the
     worker's copy (at ``/jail``), a private ``/tmp`` and ``/dev/shm``, both capped. Nothing of
     the repository, the reference, the kit, the staff folder or another submission exists
     inside, and nothing the jail started outlives it.
@@ -39,8 +39,10 @@ arrays as bytes, read with a bound on their size.
 from __future__ import annotations
 
 import collections
+import functools
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -228,6 +230,68 @@ def _hidden(name: str) -> bool:
     return name.lower().replace("-", "_").startswith(HIDDEN_PREFIXES)
 
 
+#: The distributions a stage may use; with what they require, all a jail's site-packages hold.
+ALLOWED_DISTRIBUTIONS = ("numpy", "scipy", "numexpr", "matplotlib")
+#: Entries of a site-packages folder kept whoever owns them (caches of the kept modules).
+_ALWAYS_KEPT = frozenset({"__pycache__"})
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def allowed_entries(folder: str) -> set[str]:
+    """The entries of the site-packages ``folder`` that belong to an allowed distribution or
+    to one they require (read from the installed metadata, extras left out): the top-level
+    modules, packages, ``.libs`` folders and ``.dist-info`` of numpy, scipy, numexpr,
+    matplotlib and their dependencies. Everything else (PyTorch, JAX, the test tools, pip)
+    is absent inside a bubblewrap jail, whatever spelling an import uses."""
+    from importlib import metadata
+
+    found = {_normal(d.metadata["Name"] or ""): d
+             for d in metadata.distributions(path=[folder]) if d.metadata["Name"]}
+    wanted, kept, seen = [_normal(n) for n in ALLOWED_DISTRIBUTIONS], set(_ALWAYS_KEPT), set()
+    while wanted:
+        name = wanted.pop()
+        if name in seen or name not in found:
+            continue
+        seen.add(name)
+        distribution = found[name]
+        for requirement in distribution.requires or []:
+            spec, _, marker = requirement.partition(";")
+            name = re.match(r"\s*([A-Za-z0-9_.-]*)", spec).group(1)
+            if name and "extra" not in marker:
+                wanted.append(_normal(name))
+        for file in distribution.files or []:  # the RECORD: modules, .libs, its dist-info
+            top = file.parts[0] if file.parts else ""
+            if top and top != "..":
+                kept.add(top)
+    return kept
+
+
+@functools.lru_cache(maxsize=1)
+def jail_absent_modules() -> tuple[str, ...]:
+    """What a worker refuses to import in every jail: the grading environment's modules no
+    stage may use (:func:`absent_modules`), the prohibited libraries installed or not, and the
+    grader's own package."""
+    from instructor.grading.scan import PROHIBITED, TEST_MACHINERY
+
+    return tuple(sorted(set(absent_modules()) | PROHIBITED | TEST_MACHINERY | {"instructor"}))
+
+
+def absent_modules(folders: Iterable[str] | None = None) -> list[str]:
+    """The top-level modules of the grading environment a bubblewrap jail does not hold
+    (what :func:`allowed_entries` leaves out, ``.py`` and ``.so`` suffixes cut)."""
+    names = set()
+    for folder in folders if folders is not None else _site_packages():
+        kept = allowed_entries(folder)
+        for entry in os.listdir(folder):
+            if entry in kept or entry.endswith((".dist-info", ".egg-info", ".pth", ".libs")):
+                continue
+            names.add(entry.split(".")[0])
+    return sorted(n for n in names if n.isidentifier())
+
+
 def _site_packages() -> list[str]:
     paths = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
     return sorted(p for p in paths if os.path.isdir(p))
@@ -282,8 +346,9 @@ def runtime_mounts() -> list[str]:
     virtualenv's ``bin/python`` is often a link into ``/usr/bin``, which is not bound, so every
     link on the way is made inside and the file it ends at is bound; libraries the interpreter
     loads from elsewhere (``ldd``) are bound one by one. The base interpreter's own
-    site-packages are hidden when the grader runs in a virtualenv (only the virtualenv's count),
-    and so is any ``mini_torch`` or ``instructor`` in the grading environment's site-packages.
+    site-packages are hidden when the grader runs in a virtualenv (only the virtualenv's count).
+    The grading environment's site-packages hold only what :func:`allowed_entries` keeps:
+    no ``mini_torch``, no ``instructor``, no library a stage may not use.
     """
     args: list[str] = []
     bound: list[str] = []
@@ -318,14 +383,15 @@ def runtime_mounts() -> list[str]:
             if os.path.isdir(path) and _under(os.path.realpath(path), bound):
                 args += ["--tmpfs", path]
     for folder in environment:
-        for name in sorted(os.listdir(folder)):
-            if not _hidden(name):
-                continue
+        # an empty site-packages, then what the stages may use bound into it one by one:
+        # whatever else the grading environment holds (PyTorch, the test tools) is absent
+        kept = [n for n in sorted(allowed_entries(folder)) if not _hidden(n)
+                and os.path.lexists(os.path.join(folder, n))]
+        args += ["--tmpfs", folder]
+        for name in kept:
             path = os.path.join(folder, name)
-            if os.path.isdir(path) and not os.path.islink(path):
-                args += ["--tmpfs", path]
-            else:
-                args += ["--ro-bind", "/dev/null", path]
+            args += ["--ro-bind", path, path]
+        args += ["--remount-ro", folder]
     return args
 
 
@@ -775,6 +841,7 @@ class Worker:
         self.meter = self._make_meter()
         setup = {"setup": {
             "site": self.paths[0], "examples": self.paths[1], "preload": list(PRELOAD),
+            "absent": list(jail_absent_modules()),
             "processes": PROCESSES if self.jail is not None and self.jail.isolated else None}}
         began = time.monotonic()
         try:

@@ -34,6 +34,7 @@ backstop on a busy machine, a worker that died): only the second run gives its v
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -56,6 +57,7 @@ from instructor.grading.jail import (
     WorkerTimeout,
     choose_jail,
     clean_jail,
+    jail_absent_modules,
     share_with_jail,
 )
 from instructor.grading.kit import Kit
@@ -461,6 +463,20 @@ def _hidden_findings(result: SubmissionResult) -> list[str]:
     return found
 
 
+_NO_MODULE = re.compile(r"No module named '([\w.]+)'")
+
+
+def _absent_import_findings(result: SubmissionResult) -> list[str]:
+    """Modules the submission's code tried to import that no jail holds (the grading
+    environment's other packages, the prohibited libraries, however the import was spelled):
+    a finding for staff, beside the source scan's early message."""
+    absent = set(jail_absent_modules())
+    tried = {match.group(1) for c in result.checks for match in _NO_MODULE.finditer(c.message)
+             if match.group(1).split(".")[0] in absent}
+    return [f"tried to import {name}, which the grading jail does not hold (a prohibited "
+            "library or a tool of the grader's)" for name in sorted(tried)[:5]]
+
+
 def grade_submission(
     kit: Kit,
     submission: Path,
@@ -514,7 +530,7 @@ def grade_submission(
                 result.notes += [f"{file}: {message}" for file, message in syntax.items()]
             run = _Submission(kit, package, work, syntax, jail, options)
             _run_checks(run, kit, result, expected, only)
-            result.findings = _hidden_findings(result)
+            result.findings = _hidden_findings(result) + _absent_import_findings(result)
     except Exception as error:  # a grader problem must not stop the batch
         result.status = "grader_error"
         result.message = f"the grader failed on this submission: {type(error).__name__}"

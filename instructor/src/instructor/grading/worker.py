@@ -12,12 +12,15 @@ requests come one JSON object per line on standard input. Nothing about the subm
 the command line: the first message says where its package is::
 
     {"setup": {"site": "/jail/site", "examples": "/jail/examples", "processes": 64,
-               "preload": ["numpy", "scipy.special", "matplotlib.pyplot"]}}
+               "preload": ["numpy", "scipy.special", "matplotlib.pyplot"],
+               "absent": ["jax", "pip", "pytest", "torch"]}}
 
 The worker then shuts itself in further (:func:`install_filter`: no System V IPC, no POSIX
 message queues, no file locks, so that two jails share nothing they could signal each other
 through), imports the libraries of ``preload`` (the grader's cost, paid before any clock
-starts) and answers ``{"ready": true, "filter": "...", "cpu": seconds}``. Then::
+starts), makes every import of an ``absent`` module fail (an audit hook: what a bubblewrap jail
+does not hold stays out of a uid jail too) and answers
+``{"ready": true, "filter": "...", "cpu": seconds}``. Then::
 
     {"id": 1, "limit": 10.0, "load": "mini_torch"}
     {"id": 2, "limit": 10.0,
@@ -403,6 +406,20 @@ class _Watchdog(threading.Thread):
                 os._exit(WATCHDOG_EXIT)
 
 
+def _refuse_imports_of(absent: frozenset[str]):
+    """An audit hook (it cannot be removed) that makes an import of ``absent`` top-level
+    modules fail as if they were not installed: what a bubblewrap jail hides is absent from
+    a uid jail too, however the import is spelled."""
+
+    def hook(event: str, args: tuple) -> None:
+        if event == "import" and args and str(args[0]).split(".")[0] in absent:
+            raise ModuleNotFoundError(f"No module named {str(args[0])!r} (the grading jail "
+                                      "holds numpy, scipy, numexpr and matplotlib only)",
+                                      name=str(args[0]))
+
+    return hook
+
+
 def _setup(message: dict) -> tuple[_Runner, dict]:
     """Shut the process in, import the libraries, and say so."""
     start = time.process_time()
@@ -422,6 +439,9 @@ def _setup(message: dict) -> tuple[_Runner, dict]:
             importlib.import_module(str(name))
         except ImportError:
             missing.append(str(name))
+    absent = frozenset(str(name) for name in setup.get("absent", []))
+    if absent:
+        sys.addaudithook(_refuse_imports_of(absent))
     return _Runner(site, examples), {"ready": True, "filter": shut, "missing": missing,
                                       "cpu": time.process_time() - start}
 
