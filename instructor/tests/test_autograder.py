@@ -10,6 +10,8 @@ runs its checks, with this interpreter.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import shutil
@@ -68,6 +70,32 @@ def test_grade_command_writes_gradebook_feedback_and_gradescope_results(tmp_path
     assert "imports torch" in (out / "feedback" / "bob.txt").read_text()
     results = json.loads((out / "results" / "alice" / "results.json").read_text())
     assert results["score"] == results["max_score"] == float(alice[2])
+
+
+def test_hostile_names_cost_no_neighbour_its_report_and_reach_no_terminal(tmp_path, run_cli):
+    """Names a student may choose for a folder: bytes that are not UTF-8, an ANSI escape that
+    erases the screen, a spreadsheet formula, a name that maps onto a classmate's."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    names = [os.fsdecode(b"caf\xe9"), "\x1b[2J\x1b[Hmallory", '=HYPERLINK("http://x","y")',
+             "honest bug", "honest_bug"]
+    paths = [shutil.copytree(REAL_REPO / "stages" / "stage3", subs / name) for name in names]
+    out = tmp_path / "grades"
+    code, stdout, _ = run_cli("grade", "--root", REAL_REPO, "--stage", 3, "--out", out,
+                              "--jobs", 2, "--timeout", 10, "--select=stage3/MSELoss.forward*",
+                              "--no-hidden", *paths)
+    assert code == 0
+    assert "\x1b" not in stdout and "honest_bug: Score:" in stdout
+    rows = list(csv.reader(io.StringIO((out / "gradebook.csv").read_text("utf-8"))))
+    assert len(rows) == 1 + len(names)
+    assert all(not row[0].startswith(("=", "+", "-", "@")) for row in rows[1:])
+    honest = next(row for row in rows if row[0] == "honest_bug")
+    assert honest[rows[0].index("status")] == "graded" and honest[1] == honest[2] != "0"
+    feedback = {p.name: p.read_text("utf-8") for p in (out / "feedback").iterdir()}
+    assert len(feedback) == len(names)
+    assert "feedback for honest_bug" in feedback["honest_bug.txt"]
+    assert "feedback for honest bug" in feedback["honest%20bug.txt"]
+    assert not any("\x1b" in text for text in feedback.values())
 
 
 def test_gradescope_results_file_takes_one_submission(tmp_path, run_cli):
