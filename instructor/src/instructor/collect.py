@@ -7,6 +7,16 @@ date is before the due date, and writes ``OUT/collected.csv`` (name, repository,
 status). A repository without such a commit is listed with status ``no commit before the due
 date`` and left out of the folder. The folders are then graded with ``grade``.
 
+The default branch is the one the remote's ``HEAD`` names (``refs/remotes/origin/HEAD``,
+resolved by its full name: a tag or branch called ``origin/HEAD`` does not shadow it), and
+``--branch B`` is ``refs/remotes/origin/B``. A repository is data: git runs with no hooks
+(``core.hooksPath=/dev/null``), no submodules, no Git LFS download (``GIT_LFS_SKIP_SMUDGE``),
+no ``ext::`` transport, and a commit whose tree holds more than
+:data:`~instructor.grading.intake.MAX_ENTRIES` files and folders, or more than
+:data:`~instructor.grading.intake.MAX_TOTAL_BYTES` bytes, or a file over
+:data:`~instructor.grading.intake.MAX_FILE_BYTES`, is refused before it is checked out (what
+``grade`` would refuse anyway).
+
 Commit dates are written by whoever makes the commit: a student can backdate one. Where the
 deadline matters, compare with the push times GitHub records (the repository's activity, or
 Classroom's own deadline), and grade the collected commit, not the student's latest.
@@ -15,6 +25,7 @@ Classroom's own deadline), and grade the collected commit, not the student's lat
 from __future__ import annotations
 
 import csv
+import os
 import re
 import shutil
 import subprocess
@@ -23,9 +34,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from instructor.grading.intake import MAX_ENTRIES, MAX_FILE_BYTES, MAX_TOTAL_BYTES
 from instructor.repo import InstructorError
 
 GIT_TIMEOUT = 300
+#: Configuration every git command runs with: nothing of the student's repository runs.
+GIT_CONFIG = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false",
+              "-c", "submodule.recurse=false", "-c", "protocol.ext.allow=never",
+              "-c", "protocol.file.allow=user", "-c", "advice.detachedHead=false")
+#: Environment added to git's: no Git LFS download, no prompt for a password.
+GIT_ENVIRONMENT = {"GIT_LFS_SKIP_SMUDGE": "1", "GIT_TERMINAL_PROMPT": "0"}
 
 
 @dataclass
@@ -60,12 +78,67 @@ def repository_name(repository: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", name)
 
 
-def _git(*args: str, cwd: Path | None = None) -> str:
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=GIT_TIMEOUT, check=False)
+def _git_bytes(*args: str, cwd: Path | None = None) -> bytes:
+    done = subprocess.run(["git", *GIT_CONFIG, *args], cwd=cwd, capture_output=True,
+                          timeout=GIT_TIMEOUT, check=False,
+                          env={**os.environ, **GIT_ENVIRONMENT})
     if done.returncode != 0:
-        raise InstructorError(f"git {' '.join(args)}: {done.stderr.strip().splitlines()[-1:]}")
-    return done.stdout.strip()
+        last = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
+        raise InstructorError(f"git {' '.join(args)}: {last}")
+    return done.stdout
+
+
+def _git(*args: str, cwd: Path | None = None) -> str:
+    return _git_bytes(*args, cwd=cwd).decode("utf-8", "replace").strip()
+
+
+def default_head(clone: Path, branch: str | None = None) -> str:
+    """The commit at the head of the remote's default branch (``--branch``: of that one).
+
+    Full ref names only: ``origin/HEAD`` as a short name would take a tag of that name first.
+
+    Raises:
+        InstructorError: the remote names no default branch, or there is no such branch.
+    """
+    if branch is None:
+        try:
+            ref = _git("symbolic-ref", "--quiet", "refs/remotes/origin/HEAD", cwd=clone)
+        except InstructorError:
+            raise InstructorError("the repository names no default branch (its HEAD is not "
+                                  "a branch): pass --branch") from None
+        if not ref.startswith("refs/remotes/origin/"):
+            raise InstructorError(f"the default branch is {ref}, not a branch of origin")
+    else:
+        ref = f"refs/remotes/origin/{branch}"
+    try:
+        return _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", cwd=clone)
+    except InstructorError:
+        raise InstructorError(f"no branch {ref.removeprefix('refs/remotes/origin/')}") from None
+
+
+def tree_measure(clone: Path, commit: str) -> tuple[int, int, int]:
+    """(files and folders, bytes, largest file's bytes) of ``commit``'s tree, from git's
+    object database: nothing is checked out."""
+    listing = _git_bytes("ls-tree", "-r", "-t", "-l", "-z", "--full-tree", commit, cwd=clone)
+    entries = total = largest = 0
+    for line in listing.split(b"\0"):
+        if not line:
+            continue
+        entries += 1
+        size = line.split(b"\t", 1)[0].split()[-1]
+        if size.isdigit():
+            total += int(size)
+            largest = max(largest, int(size))
+    return entries, total, largest
+
+
+def _refuse_large(entries: int, total: int, largest: int) -> str:
+    """The status of a tree over the caps (not checked out), or ``""``."""
+    if entries > MAX_ENTRIES or total > MAX_TOTAL_BYTES or largest > MAX_FILE_BYTES:
+        return (f"refused: its tree holds {entries} files and folders and {total} bytes "
+                f"(largest file {largest}), over the limits of {MAX_ENTRIES} entries, "
+                f"{MAX_TOTAL_BYTES} bytes, {MAX_FILE_BYTES} a file; not checked out")
+    return ""
 
 
 def collect(repositories: Sequence[str], before: datetime, out: Path, *,
@@ -88,18 +161,17 @@ def collect(repositories: Sequence[str], before: datetime, out: Path, *,
             source = repository
             if Path(repository).expanduser().exists():
                 source = str(Path(repository).expanduser().resolve())
-            _git("clone", "--quiet", "--no-checkout", source, str(target))
-            ref = f"origin/{branch}" if branch else "origin/HEAD"
-            try:
-                _git("rev-parse", "--verify", "--quiet", ref, cwd=target)
-            except InstructorError:
-                ref = f"origin/{branch}" if branch else "HEAD"
-            commit = _git("rev-list", "-1", f"--before={before.isoformat()}", ref, cwd=target)
-            if not commit:
-                entry.status = "no commit before the due date"
+            _git("clone", "--quiet", "--no-checkout", "--no-recurse-submodules", "--",
+                 source, str(target))
+            head = default_head(target, branch)
+            commit = _git("rev-list", "-1", f"--before={before.isoformat()}", head, cwd=target)
+            refused = _refuse_large(*tree_measure(target, commit)) if commit else ""
+            if not commit or refused:
+                entry.status = refused or "no commit before the due date"
+                entry.commit = commit
                 shutil.rmtree(target, ignore_errors=True)
             else:
-                _git("-c", "advice.detachedHead=false", "checkout", "--quiet", commit,
+                _git("checkout", "--quiet", "--no-recurse-submodules", commit, "--",
                      cwd=target)
                 entry.commit = commit
                 entry.date = _git("show", "-s", "--format=%cI", commit, cwd=target)

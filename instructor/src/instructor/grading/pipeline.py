@@ -46,7 +46,7 @@ from pathlib import Path
 
 from instructor.checks import Check
 from instructor.grading import oracle
-from instructor.grading.intake import Refused, syntax_errors, take_in
+from instructor.grading.intake import Refused, release, shown_name, syntax_errors, take_in
 from instructor.grading.jail import (
     AnswerTooLarge,
     Jail,
@@ -116,8 +116,8 @@ def check_grader_environment() -> None:
 
 
 def student_name(path: Path) -> str:
-    """The folder name, or the zip's stem."""
-    return path.stem if path.suffix == ".zip" else path.name
+    """The folder name, or the zip's stem (bytes that are not text escaped: ``\\xff``)."""
+    return shown_name(path.stem if path.suffix == ".zip" else path.name)
 
 
 def copy_python(source: Path, target: Path) -> None:
@@ -549,6 +549,7 @@ def grade_submission(
                                 + (f"; {len(left)} file(s) or IPC object(s) removed"
                                    if left else "") + ")")
         if work is not None:
+            release(work / "submission")
             if options.keep:
                 result.notes.append(f"work folder kept: {work}")
             else:
