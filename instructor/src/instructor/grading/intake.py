@@ -88,9 +88,10 @@ def shown_name(name: str | bytes) -> str:
     """``name`` as text safe to show anywhere: bytes that are not UTF-8 as ``\\xff``, control
     and bidirectional formatting characters as ``\\x1b``, ``\\u202e``; a good name unchanged."""
     if isinstance(name, str):
-        name = name.encode("utf-8", "surrogateescape" if all(
-            0xDC80 <= ord(c) <= 0xDCFF or not 0xD800 <= ord(c) <= 0xDFFF for c in name)
-            else "surrogatepass")
+        try:  # the bytes Python read as surrogates (os.fsdecode) back to bytes
+            name = name.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a surrogate no bytes decode to: shown as its UTF-8 form
+            name = name.encode("utf-8", "surrogatepass")
     text = name.decode("utf-8", "backslashreplace")
     return "".join(f"\\x{ord(c):02x}" if ord(c) < 0x100 and _unsafe(c)
                    else f"\\u{ord(c):04x}" if _unsafe(c) else c for c in text)
