@@ -29,6 +29,7 @@ from instructor.grading import (
     check_grader_environment,
     grade_batch,
 )
+from instructor.grading.jail import hide_command_line
 from instructor.grading.kit import build_kit, load_kit
 from instructor.grading.pipeline import plan_jails
 from instructor.grading.reports import (
@@ -385,8 +386,12 @@ def run_grade(args: argparse.Namespace) -> int:
             make_out_folder(out)  # refuses now what it would refuse after grading
         plan = plan_jails(kit, options, len(args.submissions))
         try:
+            if plan.kind == "uid":  # the jails share this PID namespace: the class list
+                hide_command_line(f"python -m instructor grade --stage {kit.stage}")
             print(plan.describe().split(";")[0]
-                  + (f" (no bubblewrap: {plan.why})" if plan.why else ""))
+                  + (f" (no bubblewrap: {plan.why})" if plan.why else "")
+                  + ("" if plan.cgroups is not None or plan.kind == "none" else
+                     "; resource limits per process only, no cgroup"))
             print(f"limits: {plan.limits()}")
             print(f"grading {len(args.submissions)} submission(s) with {len(kit.checks)} "
                   f"checks of stage {kit.stage}, {args.jobs} at a time")
