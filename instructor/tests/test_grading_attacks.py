@@ -2,9 +2,10 @@
 
 Each row grades a forged copy of the untouched stage-3 release (a payload of
 ``fixtures/forged/attacks``, kept out of the large batch of ``test_grading_real.py``: a worker
-that never reads its requests costs minutes of backstops at full size) on a few checks of stage 3's losses, in the cheapest jail that shows the
-point: a uid jail when the tests run as root (the weakest jail, the one Gradescope's container
-gets), else bubblewrap; without either they skip and say why. Rows (c), (d), (e) and (g) share
+that never reads its requests costs minutes of backstops at full size) on six checks of stage
+3's losses, in the cheapest jail that shows the point: a uid jail when the tests run as root
+(the weakest jail, the one Gradescope's container gets), else bubblewrap; without either they
+skip and say why. Rows (c), (d), (e) and (g) share
 one batch with an honest neighbour; (a) and (f) grade in a process of their own, so that the
 grader's memory and a second run beside it are measured as they are.
 
@@ -39,7 +40,7 @@ from .conftest import DAEMON_MARKER, REAL_REPO, make_forged, make_release, make_
 pytestmark = pytest.mark.timeout(120)
 
 #: The checks graded: forward and backward of three losses (the forged payloads replace them).
-SELECT = ["stage3/MSELoss.*mean*", "stage3/MSELoss.*sum*",
+SELECT = ["stage3/MSELoss.*mean*",
           "stage3/CrossEntropyLoss.*indices-mean*", "stage3/BCELoss.*mean*"]
 WORK_ROOT = Path(tempfile.gettempdir()) / f"mini-torch-test-attacks-{os.getpid()}"
 OPTIONS = GradeOptions(timeout=5.0, budget=60.0, policy="flag", work_root=WORK_ROOT)

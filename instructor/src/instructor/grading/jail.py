@@ -33,7 +33,8 @@ message queues, no file locks), and, where the grader may make one, a cgroup per
 check's time limit is CPU time of the jail's processes together; a generous wall-clock
 backstop remains, and a worker that hits it raises :class:`WorkerBackstop`, the grader's
 problem, never the student's. Nothing the worker sends is executed: responses are JSON with
-arrays as bytes, read with a bound on their size.
+arrays as bytes, read with bounds on their size and their number of values; one that cannot be
+read is :class:`UnreadableAnswer`, the student's failure.
 """
 
 from __future__ import annotations
@@ -898,9 +899,8 @@ class Worker:
         """
         while True:
             end = self.buffer.find(b"\n")
-            if end >= 0:
-                line = bytes(self.buffer[:end])
-                del self.buffer[:end + 1]
+            if end >= 0:  # (a new buffer: the old one's megabytes are not kept)
+                line, self.buffer = bytes(self.buffer[:end]), bytearray(self.buffer[end + 1:])
                 return line
             if len(self.buffer) > MAX_RESPONSE_BYTES:
                 raise AnswerTooLarge(f"an answer over {MAX_RESPONSE_BYTES} bytes")

@@ -12,7 +12,6 @@ import re
 from instructor.checks import Check
 from instructor.grading.worker import decode_array
 
-
 #: Characters of a value, and names of a list, that a comparison message quotes (the answer is
 #: the submission's: its size must not become the feedback's).
 SHOWN_CHARACTERS = 300
