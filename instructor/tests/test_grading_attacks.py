@@ -218,6 +218,30 @@ def test_a_worker_that_never_reads_its_requests_ends_within_the_budget(kit, rele
     assert wall < 1 * 1.0 + options.budget + 1.0 + starts * 5.0, wall
 
 
+def test_a_worker_that_never_reads_a_large_request_ends_at_the_write_deadline(tmp_path,
+                                                                              monkeypatch):
+    from instructor.grading import jail
+
+    monkeypatch.setattr(jail, "WRITE_BACKSTOP", 1.0)
+    site = tmp_path / "install" / "site"
+    (site / "mini_torch").mkdir(parents=True)
+    (tmp_path / "install" / "examples").mkdir()
+    payload = (Path(__file__).parent / "fixtures" / "forged" / "attacks" / "pipe_ignorer.py")
+    (site / "mini_torch" / "__init__.py").write_text(payload.read_text())
+    worker = jail.Worker(tmp_path / "install", tmp_path / "scratch")  # the test's own code
+    try:
+        assert worker.request({"load": "mini_torch"}, 10.0).ok
+        began = time.monotonic()
+        with pytest.raises(jail.WorkerBackstop, match="did not read its request"):
+            # 1 MiB: more than a pipe holds, so the write itself waits for the worker
+            worker.request({"steps": [{"call": "len", "args": ["x" * 2**20]}], "outputs": []},
+                           10.0)
+        assert time.monotonic() - began < 1.0 + 5.0
+        assert worker.process is None  # stopped: the next request starts a fresh worker
+    finally:
+        worker.stop()
+
+
 # --- (c) IPC objects and locks ------------------------------------------------------------------
 
 
@@ -276,6 +300,26 @@ def test_an_answer_that_trips_the_grader_is_the_student_s_failed_check(batch):
     # 5,000 results where an array goes: a failed check, its message short
     [listed] = by_task["BCELoss.backward"]
     assert listed.outcome == "failed" and "a list of 5000 results" in listed.message
+
+
+def test_a_fault_of_the_grader_is_a_grader_error_logged_for_staff_not_printed(
+        kit, folder, monkeypatch, capsys, tmp_path):
+    from instructor.grading import pipeline
+    from instructor.grading.reports import write_reports
+
+    honest = make_submission("correct", folder / "grader_fault")
+
+    def broken_copy(source, target):
+        raise RuntimeError("a bug of the grader")
+
+    monkeypatch.setattr(pipeline, "copy_python", broken_copy)
+    [result] = grade_batch(kit, [honest], options=OPTIONS, jobs=1)
+    assert result.status == "grader_error" and result.score == 0
+    write_reports([result], tmp_path / "out")
+    log = (tmp_path / "out" / "logs" / "grader_fault.log").read_text()
+    assert "Traceback" in log and "RuntimeError: a bug of the grader" in log
+    printed = capsys.readouterr()
+    assert "Traceback" not in printed.out + printed.err
 
 
 def test_a_comparison_message_quotes_only_a_few_names():
