@@ -142,8 +142,9 @@ class Verdict:
     details: str = ""
     cpu: float = 0.0
     log: str = ""  # for staff: why a worker ended
-    wall: float = 0.0  # wall-clock seconds charged to the budget (a second backstop: the sleep
-    # is the student's, and the submission's time is then bounded by its budget)
+    # Wall-clock seconds charged to the budget: a second run's backstop (the wait is then the
+    # student's, and bounding it by the budget bounds the submission's time).
+    wall: float = 0.0
 
 
 class _Submission:
@@ -362,8 +363,11 @@ def _run_check(run: _Submission, check: Check, key: str, limit: float, expected:
 
 
 def _unreadable(check: Check, why: str) -> str:
-    return (f"your code returned something the grader cannot read in check {check.name} "
-            f"({why}); a check's calls return arrays of numbers, lists of them, or strings")
+    """The message of an answer the grader cannot read, naming the check (a hidden one by its
+    task alone)."""
+    name = f"a hidden check of {check.task}" if check.hidden else f"check {check.name}"
+    return (f"your code returned something the grader cannot read in {name} ({why}); a "
+            "check's calls return arrays of numbers, lists of them, or strings")
 
 
 def _stub_note(run: _Submission, check: Check, key: str) -> str:
