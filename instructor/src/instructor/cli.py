@@ -386,7 +386,8 @@ def run_grade(args: argparse.Namespace) -> int:
             make_out_folder(out)  # refuses now what it would refuse after grading
         plan = plan_jails(kit, options, len(args.submissions))
         try:
-            if plan.kind == "uid":  # the jails share this PID namespace: the class list
+            if plan.kind == "uid" and args.own_command_line:
+                # the jails share this PID namespace: the command line lists the class
                 hide_command_line(f"python -m instructor grade --stage {kit.stage}")
             print(plan.describe().split(";")[0]
                   + (f" (no bubblewrap: {plan.why})" if plan.why else "")
@@ -524,6 +525,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit status (2 with a message on stderr for a usage error)."""
     args = build_parser().parse_args(argv)
+    args.own_command_line = argv is None  # the process's own arguments, not a caller's list
     try:
         return args.handler(args)
     except LeakError as error:
