@@ -388,7 +388,9 @@ def run_grade(args: argparse.Namespace) -> int:
         try:
             if plan.kind == "uid" and args.own_command_line:
                 # the jails share this PID namespace: the command line lists the class
-                hide_command_line(f"python -m instructor grade --stage {kit.stage}")
+                if not hide_command_line(f"python -m instructor grade --stage {kit.stage}"):
+                    print("warning: this machine does not let grade hide its command line: "
+                          "student code can read the submissions' paths in /proc")
             print(plan.describe().split(";")[0]
                   + (f" (no bubblewrap: {plan.why})" if plan.why else "")
                   + ("" if plan.cgroups is not None or plan.kind == "none" else
