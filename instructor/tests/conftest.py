@@ -301,8 +301,9 @@ def make_release(folder: Path) -> Path:
 def make_forged(kind: str, release: Path, folder: Path) -> Path:
     """A copy of the untouched release ``release`` with the payload ``kind`` appended.
 
-    A payload whose first line is ``# target: examples`` goes at the end of every example
-    script; the others at the end of ``src/mini_torch/__init__.py`` and ``nn/loss.py``.
+    ``kind`` may name a payload in a subfolder (``attacks/ipc_user``). A payload whose first
+    line is ``# target: examples`` goes at the end of every example script; the others at the
+    end of ``src/mini_torch/__init__.py`` and ``nn/loss.py``.
     """
     shutil.copytree(release, folder, ignore=shutil.ignore_patterns("__pycache__"))
     payload = (FORGED / f"{kind}.py").read_text().replace("mini-torch-forged-daemon",

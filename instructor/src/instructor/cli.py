@@ -29,6 +29,7 @@ from instructor.grading import (
     check_grader_environment,
     grade_batch,
 )
+from instructor.grading.jail import hide_command_line
 from instructor.grading.kit import build_kit, load_kit
 from instructor.grading.pipeline import plan_jails
 from instructor.grading.reports import (
@@ -402,8 +403,15 @@ def run_grade(args: argparse.Namespace) -> int:
         plan = plan_jails(kit, options, len(args.submissions))
         reports = Reports(out)  # each submission's reports are written as it finishes
         try:
+            if plan.kind == "uid" and args.own_command_line:
+                # the jails share this PID namespace: the command line lists the class
+                if not hide_command_line(f"python -m instructor grade --stage {kit.stage}"):
+                    print("warning: this machine does not let grade hide its command line: "
+                          "student code can read the submissions' paths in /proc")
             print(plan.describe().split(";")[0]
-                  + (f" (no bubblewrap: {plan.why})" if plan.why else ""))
+                  + (f" (no bubblewrap: {plan.why})" if plan.why else "")
+                  + ("" if plan.cgroups is not None or plan.kind == "none" else
+                     "; resource limits per process only, no cgroup"))
             print(f"limits: {plan.limits()}")
             print(f"grading {len(args.submissions)} submission(s) with {len(kit.checks)} "
                   f"checks of stage {kit.stage}, {args.jobs} at a time")
@@ -534,6 +542,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit status (2 with a message on stderr for a usage error)."""
     args = build_parser().parse_args(argv)
+    args.own_command_line = argv is None  # the process's own arguments, not a caller's list
     try:
         return args.handler(args)
     except LeakError as error:

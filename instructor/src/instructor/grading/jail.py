@@ -33,7 +33,8 @@ message queues, no file locks), and, where the grader may make one, a cgroup per
 check's time limit is CPU time of the jail's processes together; a generous wall-clock
 backstop remains, and a worker that hits it raises :class:`WorkerBackstop`, the grader's
 problem, never the student's. Nothing the worker sends is executed: responses are JSON with
-arrays as bytes, read with a bound on their size.
+arrays as bytes, read with bounds on their size and their number of values; one that cannot be
+read is :class:`UnreadableAnswer`, the student's failure.
 """
 
 from __future__ import annotations
@@ -102,6 +103,10 @@ BACKSTOP_FACTOR = 6.0
 MIN_BACKSTOP = 60.0
 #: Wall-clock seconds a request may take to be written into the worker's pipe.
 WRITE_BACKSTOP = 30.0
+#: Values (array descriptions, list items, strings, numbers) an answer may hold: a real answer
+#: holds a few hundred (its arrays travel as one base64 string each). Counted on the raw line
+#: before it is parsed, so a line of millions of tiny values costs the grader no memory.
+MAX_ANSWER_VALUES = 100_000
 #: Bytes of a worker's standard error kept for the staff's log.
 LOG_BYTES = 64 * 2**10
 
@@ -150,7 +155,13 @@ class WorkerBackstop(Exception):
         self.cpu, self.wall, self.log = cpu, wall, log
 
 
-class AnswerTooLarge(Exception):
+class UnreadableAnswer(Exception):
+    """The worker's answer cannot be read: not one JSON object, nested deeper or holding more
+    values than any real answer (:data:`MAX_ANSWER_VALUES`), or the answer to another request.
+    Only code in the jail writes on the response pipe: the student's failure."""
+
+
+class AnswerTooLarge(UnreadableAnswer):
     """The worker's answer is over :data:`MAX_RESPONSE_BYTES`: the student's failure."""
 
 
@@ -197,10 +208,19 @@ class JailPlan:
     cgroups: Cgroups | None = None
 
     def limits(self) -> str:
+        """The resource limits that hold for each jail, in words (the staff's first lines)."""
+        rlimits = (f"{ADDRESS_SPACE // 2**30} GiB of address space, {FILE_SIZE // 2**20} MiB "
+                   f"a file, {OPEN_FILES} open files and {CPU_SECONDS} CPU seconds a process, "
+                   f"{PROCESSES} processes of its uid")
         if self.cgroups is not None:
-            return self.cgroups.describe()
-        return ("per process only (CPU time of the jail's processes from /proc, address "
-                "space, processes, file size; no cgroup on this machine)")
+            return f"{self.cgroups.describe()}; per process: {rlimits}"
+        tmp = (f"private /tmp of {TMP_BYTES // 2**20} MiB and /dev/shm of "
+               f"{SHM_BYTES // 2**20} MiB" if self.kind == "bubblewrap" else
+               "the machine's /tmp and /dev/shm, swept after each submission")
+        return (f"per process only, no cgroup ({_no_cgroup()}): {rlimits}; "
+                "the check limits count the CPU time of the jail's processes read from /proc; "
+                f"{tmp}; NOT held: a memory limit for the jail as a whole (each process may "
+                "use its own address space), a CPU share beside the other jails")
 
     def describe(self) -> str:
         """What the run's jails are, in one line (without limits)."""
@@ -221,6 +241,13 @@ class JailPlan:
             self.cgroups.close()
         if self.uids is not None:
             self.uids.release()
+
+
+def _no_cgroup() -> str:
+    """Why a run has no cgroups: the reason :meth:`Cgroups.probe` found none."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return "the grader is not root"
+    return "no writable cgroup hierarchy here, as in a container"
 
 
 # --- what exists inside a bubblewrap jail ------------------------------------------------------
@@ -601,6 +628,32 @@ def choose_jail(*, unisolated: bool = False, private: Iterable[Path] = (),
     return JailPlan(kind, "; ".join(reasons), uids if kind != "none" else None, cgroups)
 
 
+def hide_command_line(shown: str = "python -m instructor grade") -> bool:
+    """Replace this process's command line, as ``/proc/PID/cmdline`` shows it to every user,
+    by ``shown``: a uid jail shares the grader's PID namespace, and the command line of
+    ``grade`` lists the submissions of the whole class. Linux only; whether it was replaced.
+
+    The kernel reads the command line from the process's own memory (between ``arg_start``
+    and ``arg_end`` of ``/proc/self/stat``); the grader overwrites it there through
+    ``/proc/self/mem``, with NULs after ``shown``. Python's own ``sys.argv`` is a copy and
+    keeps the real arguments.
+    """
+    try:
+        with open("/proc/self/stat", "rb") as handle:
+            fields = handle.read().rpartition(b")")[2].split()
+        start, end = int(fields[45]), int(fields[46])  # arg_start, arg_end (fields 48, 49)
+        if not 0 < start < end:
+            return False
+        text = shown.encode()[:end - start - 1]
+        with open("/proc/self/mem", "r+b", buffering=0) as memory:
+            memory.seek(start)
+            memory.write(text + b"\0" * (end - start - len(text)))
+        with open("/proc/self/cmdline", "rb") as handle:
+            return handle.read().rstrip(b"\0") == text
+    except (OSError, ValueError, IndexError):
+        return False
+
+
 # --- the worker --------------------------------------------------------------------------------
 
 
@@ -851,7 +904,7 @@ class Worker:
                 if message.get("ready") is True:
                     self.ready = message
                     return
-        except (WorkerBackstop, WorkerCrash, AnswerTooLarge) as error:
+        except (WorkerBackstop, WorkerCrash, UnreadableAnswer) as error:
             log = self.stop()
             raise WorkerBackstop(f"the worker did not start: {error}", log=log) from None
 
@@ -913,9 +966,8 @@ class Worker:
         """
         while True:
             end = self.buffer.find(b"\n")
-            if end >= 0:
-                line = bytes(self.buffer[:end])
-                del self.buffer[:end + 1]
+            if end >= 0:  # (a new buffer: the old one's megabytes are not kept)
+                line, self.buffer = bytes(self.buffer[:end]), bytearray(self.buffer[end + 1:])
                 return line
             if len(self.buffer) > MAX_RESPONSE_BYTES:
                 raise AnswerTooLarge(f"an answer over {MAX_RESPONSE_BYTES} bytes")
@@ -934,13 +986,21 @@ class Worker:
 
     @staticmethod
     def _parse(line: bytes) -> dict:
+        """One response line as a dict.
+
+        Raises:
+            UnreadableAnswer: the line is not one JSON object, or it holds more than
+                :data:`MAX_ANSWER_VALUES` values or nests deeper than Python parses.
+        """
+        if line.count(b",") + line.count(b":") > 2 * MAX_ANSWER_VALUES:
+            raise UnreadableAnswer(f"an answer of more than {MAX_ANSWER_VALUES} values")
         try:
             message = json.loads(line)
         except (ValueError, RecursionError) as error:
-            raise WorkerCrash(f"the worker sent something that is not a response ({error!r:.80})"
-                              ) from None
+            raise UnreadableAnswer(f"not a response ({type(error).__name__}: "
+                                   f"{str(error)[:80]})") from None
         if not isinstance(message, dict):
-            raise WorkerCrash("the worker sent something that is not a response")
+            raise UnreadableAnswer("not a response (not a JSON object)")
         return message
 
     def request(self, body: dict, limit: float) -> Reply:
@@ -952,8 +1012,9 @@ class Worker:
                 answer came; the worker is killed.
             WorkerBackstop: no answer within the wall-clock backstop, or the worker did not
                 start; the worker is killed. The grader's problem: retry.
-            WorkerCrash: the worker died or answered with something malformed; it is stopped.
-            AnswerTooLarge: the answer is over the size limit; the worker is stopped.
+            WorkerCrash: the worker died; it is stopped.
+            UnreadableAnswer: the answer is over the size limit, malformed, or the answer to
+                another request (:class:`AnswerTooLarge` for the size); the worker is stopped.
         """
         if self.process is None:
             self.start()
@@ -975,10 +1036,10 @@ class Worker:
 
         try:
             self._write(json.dumps(message).encode() + b"\n", min(backstop, began + WRITE_BACKSTOP))
-            while True:
-                response = self._parse(self._read_line(backstop, watch))
-                if response.get("id") == self.next_id:
-                    break
+            response = self._parse(self._read_line(backstop, watch))
+            if response.get("id") != self.next_id:  # one answer per request, in order
+                raise UnreadableAnswer(f"an answer to request {str(response.get('id'))[:20]}, "
+                                       f"not to request {self.next_id}")
         except WorkerTimeout:
             self.logs.append(self.stop())
             raise
@@ -988,7 +1049,7 @@ class Worker:
             self.logs.append(log)
             raise WorkerBackstop(str(error), cpu=cpu, wall=time.monotonic() - began,
                                  log=log) from None
-        except AnswerTooLarge:
+        except UnreadableAnswer:
             self.logs.append(self.stop())
             raise
         except WorkerCrash as error:

@@ -16,6 +16,12 @@ from collections.abc import Collection
 #: Lines, and characters per line, of an error message that reach the feedback.
 MESSAGE_LINES = 4
 LINE_CHARACTERS = 240
+#: What is read of a worker's error record, which the code under test can forge: the last
+#: frames (the worker sends at most 12), characters of a message, of a path, of a name.
+MAX_FRAMES = 12
+MAX_TEXT = 8000
+MAX_PATH = 1000
+NAME_CHARACTERS = 80
 
 _PATH = re.compile(r"(?<![\w.~-])/(?:[\w.@+~-]+/)*[\w.@+~-]+")
 
@@ -29,7 +35,8 @@ def clean_text(text: str, *, site: str, examples: str) -> str:
     def replace(match: re.Match) -> str:
         return student_path(match.group(0), site, examples) or "<path>"
 
-    lines = [line.rstrip() for line in str(text).strip().splitlines() if line.strip()]
+    lines = [line.rstrip() for line in str(text)[:MAX_TEXT].strip().splitlines()
+             if line.strip()]
     shown = [_PATH.sub(replace, line)[:LINE_CHARACTERS] for line in lines[:MESSAGE_LINES]]
     if len(lines) > MESSAGE_LINES:
         shown.append(f"... ({len(lines) - MESSAGE_LINES} more lines)")
@@ -55,16 +62,23 @@ def describe_error(error: dict, *, site: str, examples: str, own_files: Collecti
     ``own_files``: the files of this run written by the student (``src/mini_torch/nn/loss.py``);
     the other package files are the grader's copies, named but not quoted in the details.
     ``limit``: the CPU seconds the check had (for a timeout's message).
+
+    The record comes from the jail, so it is read as forgeable: only its last
+    :data:`MAX_FRAMES` frames, each ``[str, int, str, str]`` or skipped, every text cut.
     """
-    kind = re.sub(r"[^\w.]", "", str(error.get("type", "Error")))[:60] or "Error"
-    text = clean_text(str(error.get("message", "")), site=site, examples=examples)
-    frames = error.get("frames") or []
+    kind = re.sub(r"[^\w.]", "", _text(error.get("type"), 200) or "Error")[:60] or "Error"
+    text = clean_text(_text(error.get("message"), MAX_TEXT), site=site, examples=examples)
+    frames = error.get("frames")
+    frames = frames[-MAX_FRAMES:] if isinstance(frames, list) else []
     lines, where = [], ""
     for frame in frames:
-        try:
-            path, line, function, code = str(frame[0]), int(frame[1]), str(frame[2]), frame[3]
-        except (IndexError, TypeError, ValueError):
+        if not (isinstance(frame, list) and len(frame) == 4 and isinstance(frame[0], str)
+                and frame[0][:MAX_PATH].isprintable() and type(frame[1]) is int
+                and 0 <= frame[1] < 10**9 and isinstance(frame[2], str)):
             continue
+        path, line = frame[0][:MAX_PATH], frame[1]
+        code = " ".join(_text(frame[3], LINE_CHARACTERS).split())
+        function = re.sub(r"[^\w.<>]", "", frame[2])[:NAME_CHARACTERS] or "?"
         shown = student_path(path, site, examples)
         if shown is None:
             continue
@@ -72,7 +86,7 @@ def describe_error(error: dict, *, site: str, examples: str, own_files: Collecti
         label = "" if mine else " (the grader's copy)"
         lines.append(f"{shown}:{line} in {function}{label}")
         if code and mine:  # the grader's copies are not quoted
-            lines.append(f"    {str(code).strip()[:LINE_CHARACTERS]}")
+            lines.append(f"    {code}")
         if mine:
             where = f"{shown}:{line} in {function}"
     if kind == "Timeout":
@@ -87,3 +101,8 @@ def describe_error(error: dict, *, site: str, examples: str, own_files: Collecti
     else:
         message = f"{kind}: {text}" if text else kind
     return message, where, "\n".join(lines)
+
+
+def _text(value, most: int) -> str:
+    """``value`` as text of at most ``most`` characters: a string cut, anything else empty."""
+    return value[:most] if isinstance(value, str) else ""

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from instructor.checks import Check
 from instructor.grading.jail import (
-    AnswerTooLarge,
+    UnreadableAnswer,
     Worker,
     WorkerBackstop,
     WorkerCrash,
@@ -54,7 +54,8 @@ def compute(checks: Sequence[Check], reference: Path) -> dict[str, dict]:
                     try:
                         reply = worker.request({"steps": check.steps, "outputs": check.outputs},
                                                REFERENCE_LIMIT)
-                    except (WorkerTimeout, WorkerCrash, WorkerBackstop, AnswerTooLarge) as error:
+                    except (WorkerTimeout, WorkerCrash, WorkerBackstop,
+                            UnreadableAnswer) as error:
                         raise InstructorError(
                             f"check {check.name}: the reference did not answer ({error!r})"
                         ) from error

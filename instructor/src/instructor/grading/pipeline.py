@@ -48,9 +48,9 @@ from instructor.checks import Check
 from instructor.grading import oracle
 from instructor.grading.intake import Refused, release, shown_name, syntax_errors, take_in
 from instructor.grading.jail import (
-    AnswerTooLarge,
     Jail,
     JailPlan,
+    UnreadableAnswer,
     Worker,
     WorkerBackstop,
     WorkerCrash,
@@ -83,6 +83,10 @@ REPEAT_TIMEOUT = 2.0
 #: Workers of one install that may die before a death is the student's verdict at once
 #: instead of a check to retry (code that ends its process on every call).
 CRASHES_TO_RETRY = 3
+#: Checks of one install that may hit the wall-clock backstop in the first run before the
+#: install's other checks wait for the second run (a worker that never reads its requests, or
+#: sleeps in every call, would otherwise cost every check a backstop on a machine of students).
+BACKSTOPS_TO_DEFER = 3
 
 
 @dataclass
@@ -141,6 +145,9 @@ class Verdict:
     details: str = ""
     cpu: float = 0.0
     log: str = ""  # for staff: why a worker ended
+    # Wall-clock seconds charged to the budget: a second run's backstop (the wait is then the
+    # student's, and bounding it by the budget bounds the submission's time).
+    wall: float = 0.0
 
 
 class _Submission:
@@ -153,6 +160,7 @@ class _Submission:
         self.workers: dict[str, tuple[Worker, set[str]]] = {}
         self.dead: dict[str, str] = {}  # installs whose package never finishes loading: why
         self.crashes: dict[str, int] = {}
+        self.backstops: dict[str, int] = {}  # first-run backstops per install
         self.log: list[str] = []
         self.same_package: bool | None = None  # is the full install the scored one?
 
@@ -257,7 +265,12 @@ def _load(run: _Submission, key: str, worker: Worker, mine: set[str]) -> Verdict
                          "seconds (an endless loop at import time?); none of the checks that "
                          "need it could run.")
         return Verdict("timeout", run.dead[key])
-    except (WorkerCrash, AnswerTooLarge) as error:
+    except UnreadableAnswer as error:
+        run.dead[key] = (f"your code returned something the grader cannot read ({error}) "
+                         "when the package was imported; none of the checks that need it "
+                         "could run.")
+        return Verdict("failed", run.dead[key])
+    except WorkerCrash as error:
         run.crashes[key] = run.crashes.get(key, 0) + 1
         if run.crashes[key] >= 2:
             run.dead[key] = f"the package ended the worker process when it was imported: {error}"
@@ -290,8 +303,12 @@ def _run_check(run: _Submission, check: Check, key: str, limit: float, expected:
     if key != "full" and not (run.package / check.file).is_file():
         return Verdict("error", f"{check.file} is missing from the submission")
     if key in run.dead:
-        return Verdict("timeout" if run.dead[key].startswith("Timeout") else "error",
-                       run.dead[key])
+        outcome = ("timeout" if run.dead[key].startswith("Timeout") else "failed"
+                   if run.dead[key].startswith("your code") else "error")
+        return Verdict(outcome, run.dead[key])
+    if not retry and run.backstops.get(key, 0) >= BACKSTOPS_TO_DEFER:
+        return Verdict("retry", "not run yet: the worker of this install hit the wall-clock "
+                       f"backstop {BACKSTOPS_TO_DEFER} times; graded again alone")
     worker, mine = run.install(key)
     if worker.process is None:
         trouble = _load(run, key, worker, mine)
@@ -308,15 +325,16 @@ def _run_check(run: _Submission, check: Check, key: str, limit: float, expected:
                        "blocks the interruption?", cpu=error.cpu)
     except WorkerBackstop as error:
         if not retry:
+            run.backstops[key] = run.backstops.get(key, 0) + 1
             return Verdict("retry", f"the grader's wall-clock backstop ({error})", cpu=error.cpu,
                            log=error.log)
         return Verdict("timeout", f"Timeout: the check did not finish in {error.wall:.0f} s "
                        f"of wall-clock time although it used only {error.cpu:.1f} CPU seconds: "
                        "a sleep, or a call that waits for something that never comes?",
-                       cpu=error.cpu, log=error.log)
-    except AnswerTooLarge as error:
-        return Verdict("failed", f"your code returned something the grader cannot read: "
-                       f"{error} (far more than the reference's answer)")
+                       cpu=error.cpu, log=error.log, wall=error.wall)
+    except UnreadableAnswer as error:
+        return Verdict("failed", _unreadable(check, f"{error}; far more, or other, than the "
+                                             "reference's answer"))
     except WorkerCrash as error:
         run.crashes[key] = run.crashes.get(key, 0) + 1
         memory = (" It ran out of its jail's memory." if error.out_of_memory else "")
@@ -324,25 +342,35 @@ def _run_check(run: _Submission, check: Check, key: str, limit: float, expected:
             return Verdict("error", f"the code under test ended the worker process: {error}."
                            + memory, log=error.log)
         return Verdict("retry", f"the worker process ended: {error}." + memory, log=error.log)
-    if not reply.ok:
-        site, examples = worker.paths
-        message, where, details = describe_error(reply.error, site=site, examples=examples,
-                                                 own_files=mine, limit=limit)
-        if reply.error.get("type") == "Timeout":
-            run.stop(key)  # after a timeout the next check gets a fresh worker
-            return Verdict("timeout", message, where, details, reply.cpu)
-        return Verdict("error", message, where, details, reply.cpu)
+    # Everything below reads what the jail sent: whatever it makes this side raise is the
+    # answer's fault (a forged error record, an array header that lies), never the grader's.
     try:
+        if not reply.ok:
+            site, examples = worker.paths
+            message, where, details = describe_error(reply.error, site=site,
+                                                     examples=examples, own_files=mine,
+                                                     limit=limit)
+            if reply.error.get("type") == "Timeout":
+                run.stop(key)  # after a timeout the next check gets a fresh worker
+                return Verdict("timeout", message, where, details, reply.cpu)
+            return Verdict("error", message, where, details, reply.cpu)
         got = {name: decode(value) for name, value in reply.outputs.items()
                if name in check.outputs}
         problem = judge(check, got, expected)
-    except Exception as error:  # anything the answer makes the trusted side raise is the answer's
-        return Verdict("failed", "your code returned something the grader cannot read ("
-                       f"{type(error).__name__}: {str(error)[:200]}); it returns arrays of "
-                       "numbers, lists of them, or strings", cpu=reply.cpu)
+    except Exception as error:
+        return Verdict("failed", _unreadable(check, f"{type(error).__name__}: "
+                                             f"{str(error)[:200]}"), cpu=reply.cpu)
     if problem:
         return Verdict("failed", problem, cpu=reply.cpu)
     return Verdict("passed", cpu=reply.cpu)
+
+
+def _unreadable(check: Check, why: str) -> str:
+    """The message of an answer the grader cannot read, naming the check (a hidden one by its
+    task alone)."""
+    name = f"a hidden check of {check.task}" if check.hidden else f"check {check.name}"
+    return (f"your code returned something the grader cannot read in {name} ({why}); a "
+            "check's calls return arrays of numbers, lists of them, or strings")
 
 
 def _stub_note(run: _Submission, check: Check, key: str) -> str:
@@ -444,7 +472,7 @@ def _run_checks(run: _Submission, kit: Kit, result: SubmissionResult, expected: 
         entry.seconds, entry.cpu = time.perf_counter() - began, verdict.cpu
         entry.retried = only is not None
         entry.points = entry.max_points if entry.passed else 0.0
-        used += verdict.cpu
+        used += max(verdict.cpu, verdict.wall)
         if verdict.outcome == "timeout":
             timed_out = True
 

@@ -12,6 +12,11 @@ import re
 from instructor.checks import Check
 from instructor.grading.worker import decode_array
 
+#: Characters of a value, and names of a list, that a comparison message quotes (the answer is
+#: the submission's: its size must not become the feedback's).
+SHOWN_CHARACTERS = 300
+SHOWN_NAMES = 8
+
 
 class BadAnswer(ValueError):
     """The worker's answer is not a well-formed encoded value."""
@@ -41,8 +46,21 @@ def _short(value) -> str:
 
     if isinstance(value, np.ndarray):
         text = np.array2string(value, precision=5, threshold=12, edgeitems=2)
-        return f"{text} (shape {value.shape}, {value.dtype})"
-    return repr(value)
+        return f"{_cut(text)} (shape {value.shape}, {value.dtype})"
+    if isinstance(value, list):
+        return f"a list of {len(value)} results"
+    return _cut(repr(value))
+
+
+def _cut(text: str, most: int = SHOWN_CHARACTERS) -> str:
+    return text if len(text) <= most else text[:most] + " ..."
+
+
+def _names(pairs: list) -> str:
+    """The names of ``(name, array)`` pairs, the first :data:`SHOWN_NAMES` of them."""
+    shown = [_cut(str(pair[0]), 60) for pair in pairs[:SHOWN_NAMES]]
+    more = f" and {len(pairs) - SHOWN_NAMES} more" if len(pairs) > SHOWN_NAMES else ""
+    return f"{shown}{more}"
 
 
 def _named(value) -> bool:
@@ -81,10 +99,10 @@ def _same(name: str, got, want, rtol: float, atol: float) -> str | None:
             return f"{name}: expected a list of {len(want)} results, got {size}"
         if _named(want):
             if not _named(got) or [g[0] for g in got] != [w[0] for w in want]:
-                return (f"{name}: expected the parameters {[w[0] for w in want]}, got "
-                        f"{[g[0] for g in got] if _named(got) else _short(got)}")
+                return (f"{name}: expected the parameters {_names(want)}, got "
+                        f"{_names(got) if _named(got) else _short(got)}")
             for (label, g), (_, w) in zip(got, want):
-                problem = _same(label, g, w, rtol, atol)
+                problem = _same(_cut(label, 60), g, w, rtol, atol)
                 if problem:
                     return problem
             return None
@@ -94,7 +112,9 @@ def _same(name: str, got, want, rtol: float, atol: float) -> str | None:
                 return problem
         return None
     if isinstance(want, str) or want is None:
-        return None if got == want else f"{name}: expected {want!r}, got {_short(got)}"
+        if got == want:
+            return None
+        return f"{name}: expected {_cut(repr(want))}, got {_short(got)}"
     if not isinstance(got, np.ndarray):
         return f"{name}: expected an array, got {_short(got)}"
     if got.shape != want.shape and not (want.ndim == 0 and got.size == 1):
