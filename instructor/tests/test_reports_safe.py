@@ -129,3 +129,14 @@ def test_the_feedback_and_results_json_carry_no_control_character():
     for text in (feedback_text(result), gradescope_text(result)):
         assert not any(ord(c) < 32 and c not in "\n\t" for c in json.loads(json.dumps(text)))
         assert "\\x1b]0;title\\x07" in text or "\\\\x1b]0;title\\\\x07" in text
+
+
+def test_the_gradebook_says_which_jail_and_whether_it_had_a_cgroup(tmp_path):
+    from instructor.grading.jail import Jail
+
+    assert Jail("uid", 61000).summary == "isolated (uid, no cgroup)"
+    assert Jail("none").summary == "NOT ISOLATED"
+    result = SubmissionResult("alice", Path("alice"), 3, jail=Jail("uid", 61000).summary)
+    write_reports([result], tmp_path / "out")
+    rows = list(csv.reader(io.StringIO((tmp_path / "out" / "gradebook.csv").read_text())))
+    assert rows[1][rows[0].index("isolation")] == "isolated (uid, no cgroup)"

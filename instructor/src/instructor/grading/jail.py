@@ -178,6 +178,14 @@ class Jail:
     def isolated(self) -> bool:
         return self.kind != "none"
 
+    @property
+    def summary(self) -> str:
+        """The gradebook's words: ``isolated (bubblewrap, cgroup)``, ``isolated (uid, no
+        cgroup)`` or ``NOT ISOLATED``."""
+        if not self.isolated:
+            return "NOT ISOLATED"
+        return f"isolated ({self.kind}, {'cgroup' if self.cgroup is not None else 'no cgroup'})"
+
     def describe(self) -> str:
         """The report's first line about isolation and limits."""
         limits = f"; limits: {self.limits}" if self.limits else ""

@@ -425,7 +425,7 @@ def _scan(package: Path, result: SubmissionResult, policy: str) -> _Stop | None:
 def _new_result(kit: Kit, submission: Path, student: str, jail: Jail,
                 weights: Weights) -> SubmissionResult:
     result = SubmissionResult(student, submission, kit.stage, isolation=jail.describe(),
-                              isolated=jail.isolated)
+                              isolated=jail.isolated, jail=jail.summary)
     tasks = set(kit.tasks)
     for c in kit.checks:
         scored = is_scored(c, tasks)

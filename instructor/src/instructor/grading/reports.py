@@ -104,7 +104,7 @@ def _gradebook_row(result: SubmissionResult, stage: int) -> list[str]:
                 *subtotals, f"{sum(c.passed for c in reported)}/{len(reported)}",
                 safe_cell("; ".join(result.integrity + result.findings)), result.status,
                 safe_cell(first_line), f"{result.seconds:.1f}", f"{result.cpu:.1f}",
-                safe_cell(result.isolation.split(":")[0])]
+                safe_cell(result.jail or result.isolation.split(":")[0])]
     except (ArithmeticError, TypeError, ValueError) as error:  # never the batch's end
         return [safe_cell(result.student), "0", "0", "0", "0", "0/0", "", "grader_error",
                 safe_cell(f"the row could not be written: {error!r}"), "0", "0", ""]

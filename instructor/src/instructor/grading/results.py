@@ -74,6 +74,7 @@ class SubmissionResult:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     isolation: str = ""  # how student code was shut in (the jail's description)
+    jail: str = ""  # the same in a few words, for the gradebook (Jail.summary)
     isolated: bool = True
     log: list[str] = field(default_factory=list)  # for staff only: worker stderr, tracebacks
     findings: list[str] = field(default_factory=list)  # for staff only: what looks forged
