@@ -10,7 +10,8 @@
     requirements.txt   the third-party packages (the stage's dependencies)
     instructor/        this package's source, installed by setup.sh
     kit/               the grading kit (instructor.grading.kit): the checks, hidden ones
-                       included, and the reference stage they are compared with; the weights
+                       included, and the reference stage they are compared with; the weights (the
+                       stage's own unless --weights names a file)
 
 Both scripts take their root folder from ``AUTOGRADER_ROOT`` (default ``/autograder``), so they
 can be tried on a local folder laid out like Gradescope's (``source/``, ``submission/``,
