@@ -10,7 +10,8 @@
     requirements.txt   the third-party packages (the stage's dependencies)
     instructor/        this package's source, installed by setup.sh
     kit/               the grading kit (instructor.grading.kit): the checks, hidden ones
-                       included, and the reference stage they are compared with; the weights
+                       included, and the reference stage they are compared with; the weights (the
+                       stage's own unless --weights names a file)
 
 Both scripts take their root folder from ``AUTOGRADER_ROOT`` (default ``/autograder``), so they
 can be tried on a local folder laid out like Gradescope's (``source/``, ``submission/``,
@@ -33,7 +34,7 @@ from importlib import resources
 from pathlib import Path
 
 from instructor.grading.kit import build_kit
-from instructor.grading.scoring import is_scored, load_weights
+from instructor.grading.scoring import default_weights_file, is_scored, load_weights
 from instructor.repo import InstructorError, is_build_artifact, stage_dir
 
 #: What the grading runs need besides the stage's own dependencies (nothing: the worker and
@@ -115,6 +116,7 @@ def build_autograder(
     package = root / "instructor"
     if not (package / "pyproject.toml").is_file():
         raise InstructorError(f"{package}: the instructor package source is missing")
+    weights = weights if weights is not None else default_weights_file(stage)
     rules = load_weights(weights)  # refuse a bad weights file before anything is built
     with tempfile.TemporaryDirectory(prefix="autograder-") as scratch:
         kit = build_kit(root, stage, Path(scratch) / "kit", hidden=hidden, select=select,

@@ -39,7 +39,7 @@ from instructor.grading.reports import (
     write_gradescope,
 )
 from instructor.grading.safe import safe_text
-from instructor.grading.scoring import POLICIES, load_weights
+from instructor.grading.scoring import POLICIES, default_weights_file, load_weights
 from instructor.leakcheck import LeakError
 from instructor.release import write_release
 from instructor.repo import InstructorError, resolve_root
@@ -283,7 +283,8 @@ def _add_grading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--weights", type=Path, metavar="FILE",
         help='JSON object {"fnmatch pattern of check names": points}; first match wins; '
-        "default 1 per check of the stage's own tasks",
+        "default: the stage's own weights (instructor/grading/weights/stageK.json, about one "
+        "point per line of the reference's solution)",
     )
     parser.add_argument(
         "--timeout", type=float, default=GradeOptions.timeout, metavar="S",
@@ -391,12 +392,15 @@ def run_grade(args: argparse.Namespace) -> int:
             root = resolve_root(args.root)
             kit = build_kit(root, args.stage, Path(scratch) / "kit",
                             hidden=not args.no_hidden, select=args.select)
-            default_weights = None
+            default_weights = kit.weights_file if kit.weights_file.is_file() else None
             # A uid jail must not read the reference stages or the hidden checks either.
             options.private = (root / "stages", root / "instructor" / "hidden_tests")
-        weights = load_weights(args.weights or default_weights)
-        for pattern in weights.unused(kit.tests):
-            print(f"warning: the weights pattern {pattern!r} matches no test")
+        chosen = args.weights or default_weights
+        weights = load_weights(chosen)
+        stock = default_weights_file(kit.stage)
+        if chosen is not None and (stock is None or chosen.read_bytes() != stock.read_bytes()):
+            for pattern in weights.unused(kit.tests):  # the stage's own weights need no warning
+                print(f"warning: the weights pattern {pattern!r} matches no test")
         out = args.out or Path("grades") / f"stage{kit.stage}"
         if out.exists() or out.is_symlink():
             make_out_folder(out)  # refuses now what it would refuse after grading

@@ -130,10 +130,14 @@ def check(name: str, task: str, file: str, program: Program, outputs: Iterable[R
     return Check(name=name, task=task, file=file, steps=program.steps, outputs=names, **options)
 
 
-def rng(seed: int) -> np.random.Generator:
-    import numpy as np
+def size(generator: np.random.Generator, low: int, high: int) -> int:
+    """A size drawn uniformly from ``low .. high`` (both included)."""
+    return int(generator.integers(low, high + 1))
 
-    return np.random.default_rng(seed)
+
+def seed(generator: np.random.Generator) -> int:
+    """A seed for ``mini_torch.manual_seed`` (or a generator a check makes), drawn."""
+    return int(generator.integers(2**31 - 1))
 
 
 def floats(generator: np.random.Generator, *shape: int, scale: float = 1.0) -> np.ndarray:
@@ -143,12 +147,22 @@ def floats(generator: np.random.Generator, *shape: int, scale: float = 1.0) -> n
     return (scale * generator.standard_normal(shape)).astype(np.float32)
 
 
-def _draw(module, g: np.random.Generator) -> list[Check]:
+def _draw(module, g: np.random.Generator, where: str) -> list[Check]:
+    """``module.checks(g)``; a module whose ``checks`` takes no generator is refused (its inputs
+    would be the same in every grading run)."""
     import inspect
 
-    if inspect.signature(module.checks).parameters:
-        return module.checks(g)
-    return module.checks()
+    from instructor.repo import InstructorError
+
+    function = getattr(module, "checks", None)
+    if not callable(function):
+        raise InstructorError(f"{where}: no function checks(g)")
+    if not inspect.signature(function).parameters:
+        raise InstructorError(
+            f"{where}: checks() takes no generator; write checks(g) and draw every input from "
+            "g (a numpy Generator seeded afresh for every grading run), so the inputs of one run "
+            "say nothing of the next")
+    return function(g)
 
 
 def stage_checks(stage: int, g: np.random.Generator) -> list[Check]:
@@ -164,7 +178,8 @@ def stage_checks(stage: int, g: np.random.Generator) -> list[Check]:
             module = importlib.import_module(f"instructor.checks.stage{k}")
         except ModuleNotFoundError:
             continue
-        found += [c for c in _draw(module, g) if k == stage or not c.file.startswith("examples/")]
+        drawn = _draw(module, g, f"instructor/checks/stage{k}.py")
+        found += [c for c in drawn if k == stage or not c.file.startswith("examples/")]
     return found
 
 
@@ -177,7 +192,7 @@ def hidden_checks(path: Path, g: np.random.Generator) -> list[Check]:
     spec = importlib.util.spec_from_file_location(f"_hidden_checks_{abs(hash(path))}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    found = _draw(module, g)
+    found = _draw(module, g, str(path))
     for item in found:
         item.hidden = True
         if not item.name.startswith("hidden/"):

@@ -1,22 +1,31 @@
-"""Checks of stage 4: the optimizers' steps on a small model with fixed gradients."""
+"""Checks of stage 4: the optimizers' steps on a small model with drawn gradients."""
 
 from __future__ import annotations
 
-from instructor.checks import Check, Program, check, floats, rng
+import numpy as np
+
+from instructor.checks import Check, Program, check, floats, seed, size
 from instructor.checks.examples import build_model_check
 
 OPTIM = "mini_torch.optim"
+SGD_FILE, ADAM_FILE = "src/mini_torch/optim/sgd.py", "src/mini_torch/optim/adam.py"
 
 
-def optimizer_check(name: str, cls: str, file: str, task: str, **kwargs) -> Check:
-    """Three steps of an optimizer on a Linear layer after one backward; the parameters after."""
-    g = rng(4)
-    x, grad = floats(g, 6, 3), floats(g, 6, 2)
+def optimizer_check(name: str, cls: str, file: str, task: str, g: np.random.Generator, *,
+                    steps: int = 3, **kwargs) -> Check:
+    """``steps`` steps of an optimizer on a Linear layer, each after a forward and a backward;
+    the parameters after.
+
+    The layer's widths (in 2 .. 5, out 1 .. 4), the batch ``(N, in)`` with N in 3 .. 8, the
+    output gradient and the layer's seed are drawn from ``g``.
+    """
+    n, fan_in, fan_out = size(g, 3, 8), size(g, 2, 5), size(g, 1, 4)
+    x, grad = floats(g, n, fan_in), floats(g, n, fan_out)
     program = Program()
-    program.call("mini_torch.manual_seed", 6)
-    layer = program.call("mini_torch.nn.Linear", 3, 2)
+    program.call("mini_torch.manual_seed", seed(g))
+    layer = program.call("mini_torch.nn.Linear", fan_in, fan_out)
     optimizer = program.call(f"{OPTIM}.{cls}", [layer], **kwargs)
-    for _ in range(3):
+    for _ in range(steps):
         program.call(layer.attr("forward"), x)
         program.call(layer.attr("backward"), grad)
         program.call(optimizer.attr("step"))
@@ -26,17 +35,18 @@ def optimizer_check(name: str, cls: str, file: str, task: str, **kwargs) -> Chec
                  rtol=1e-4, atol=1e-6)
 
 
-def checks() -> list[Check]:
-    sgd, adam = "src/mini_torch/optim/sgd.py", "src/mini_torch/optim/adam.py"
+def checks(g: np.random.Generator) -> list[Check]:
     return [
-        optimizer_check("plain", "SGD", sgd, "sgd.SGD.step", lr=0.1),
-        optimizer_check("momentum", "SGD", sgd, "sgd.SGD.step", lr=0.1, momentum=0.9),
-        optimizer_check("nesterov-decay", "SGD", sgd, "sgd.SGD.step", lr=0.05, momentum=0.8,
-                        nesterov=True, weight_decay=0.01),
-        optimizer_check("default", "Adam", adam, "adam.Adam.step", lr=0.01),
-        optimizer_check("decay", "Adam", adam, "adam.Adam.step", lr=0.01, weight_decay=0.1),
+        optimizer_check("plain", "SGD", SGD_FILE, "sgd.SGD.step", g, lr=0.1),
+        optimizer_check("momentum", "SGD", SGD_FILE, "sgd.SGD.step", g, lr=0.1, momentum=0.9),
+        optimizer_check("nesterov-decay", "SGD", SGD_FILE, "sgd.SGD.step", g, lr=0.05,
+                        momentum=0.8, nesterov=True, weight_decay=0.01),
+        optimizer_check("default", "Adam", ADAM_FILE, "adam.Adam.step", g, lr=0.01),
+        optimizer_check("decay", "Adam", ADAM_FILE, "adam.Adam.step", g, lr=0.01,
+                        weight_decay=0.1),
         # AdamW runs Adam's step with decoupled weight decay.
-        optimizer_check("decay", "AdamW", adam, "adam.Adam.step", lr=0.01, weight_decay=0.1),
-        build_model_check(4, "train_sine.py", 1),
-        build_model_check(4, "train_spirals.py", 2, 16),
+        optimizer_check("decay", "AdamW", ADAM_FILE, "adam.Adam.step", g, lr=0.01,
+                        weight_decay=0.1),
+        build_model_check(4, "train_sine.py", 1, g=g),
+        build_model_check(4, "train_spirals.py", 2, 16, g=g),
     ]

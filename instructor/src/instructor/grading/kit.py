@@ -7,7 +7,8 @@ A kit is a folder (only the grader reads it; no jail holds it)::
                         examples/; the oracle the checks are compared with at grading time
     KIT/tests/hidden_tests/stageK/hidden_checks.py
                         the hidden checks' source, when the stage has some
-    KIT/weights.json    optional: the points per check (see instructor.grading.scoring)
+    KIT/weights.json    the points per check (see instructor.grading.scoring): the file given,
+                        else the stage's default weights
 
 A kit holds no inputs: the checks are programs drawn afresh for every grading run from a secret
 that never leaves the grader (:meth:`Kit.draw`; the public checks come from
@@ -30,7 +31,7 @@ from pathlib import Path
 
 from instructor.checks import Check, has_checks, hidden_checks, stage_checks
 from instructor.grading.oracle import compute
-from instructor.grading.scoring import own_files, own_tasks
+from instructor.grading.scoring import default_weights_file, own_files, own_tasks
 from instructor.release import stub_doc
 from instructor.repo import InstructorError, private_tree, stage_dir, stage_numbers
 
@@ -208,7 +209,8 @@ def build_kit(
     Args:
         hidden: include ``instructor/hidden_tests/stage<stage>/hidden_checks.py`` when it exists.
         select: fnmatch patterns of check names; only matching checks are graded (default: all).
-        weights: a weights file to ship with the kit.
+        weights: a weights file to ship with the kit (default: the stage's own,
+            :func:`instructor.grading.scoring.default_weights_file`).
         validate: run every check on the reference and refuse a check it fails.
 
     Raises:
@@ -243,6 +245,7 @@ def build_kit(
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise InstructorError(f"two checks share a name: {', '.join(duplicates)}")
+    weights = weights if weights is not None else default_weights_file(stage)
     if weights is not None:
         shutil.copyfile(weights, dest / "weights.json")
     kit.guides = guide_sections(root, kit.checks, stage)

@@ -486,8 +486,8 @@ def _hidden_findings(result: SubmissionResult) -> list[str]:
         hidden = [c for c in result.checks if c.task == task and c.hidden]
         failed = [c for c in hidden if c.outcome in ("failed", "error")]
         if public and all(c.passed for c in public) and failed:
-            found.append(f"{task} passes all its public checks and fails {len(failed)} of its "
-                         f"{len(hidden)} hidden checks (an answer keyed on the public inputs?)")
+            found.append(f"passes its public checks, fails {len(failed)} hidden check(s) of "
+                         f"{task}: a possible answer keyed on the public checks")
     return found
 
 

@@ -5,7 +5,8 @@
   solved: earlier stages' files, given input checks) weighs 0 and is only reported. A hidden
   check is scored by the same rule (it names the task it checks).
 - Points per scored check come from a weights file (fnmatch patterns of check names, first
-  match wins, default 1; see below).
+  match wins, default 1; see below); a stage graded without one gets its default weights
+  (:func:`default_weights_file`).
 - A prohibited import is an integrity finding; the policy says what it costs: ``zero`` (score 0,
   the checks are not run) or ``flag`` (reported, the checks score as usual).
 """
@@ -39,6 +40,19 @@ POLICIES = ("zero", "flag")
 # name reads ``stage3/MSELoss.forward[mean]`` (``hidden/`` in front for a hidden check).
 
 DEFAULT_POINTS = 1.0
+
+#: The weights each stage is graded with when no weights file is given: ``weights/stageK.json``
+#: beside this module. Every scored check of stage K is worth the same points, chosen so that
+#: the stage's total (public and hidden checks) is about one point per line of code of the
+#: reference's solution regions: the stage's work, whatever number of checks it takes to cover
+#: it (docs/instructor.md, "Weights").
+STAGE_WEIGHTS = Path(__file__).resolve().parent / "weights"
+
+
+def default_weights_file(stage: int) -> Path | None:
+    """The weights file of stage ``stage`` shipped with the instructor package, if any."""
+    path = STAGE_WEIGHTS / f"stage{stage}.json"
+    return path if path.is_file() else None
 
 
 class Weights:
