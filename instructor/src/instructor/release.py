@@ -59,14 +59,22 @@ from instructor.repo import (
 )
 from instructor.solutions import STUB_LINE, MarkerError, find_regions, strip_markers, stub_solutions
 
-#: What each stage adds, for the README of a release (the stage table of README.md).
+#: What each stage adds: the one source of the stage tables (a release's README, a term's, and
+#: the tables of README.md and docs/index.md, which a test holds to these words). Every public
+#: class a stage adds is named (the test reads each stage's ``__all__``).
 STAGE_ELEMENTS = {
-    1: "the functional core: forward/backward pairs, init, seeding, data, plots, gradcheck",
-    2: "Module, Sequential, Linear and the activation modules",
-    3: "the loss objects Loss, MSELoss, CrossEntropyLoss, BCEWithLogitsLoss",
-    4: "the optimizers Optimizer, SGD, Adam, AdamW",
-    5: "Dataset, ArrayDataset, DataLoader, MNISTDataset and save / load",
-    6: "generative building blocks: Embedding, LayerNorm, Dropout, self-attention, Transformer",
+    1: ("the functional core: forward/backward pairs, `init`, seeding, synthetic data, plots,"
+        " `gradcheck`"),
+    2: ("`Module`, `Sequential`, `ModuleList`, `Linear`, `Flatten`, `Identity`, the "
+        "activations `Activation`, `ReLU`, `LeakyReLU`, `Sigmoid`, `Tanh`, `GELU`, and "
+        "`no_grad`"),
+    3: "the losses `Loss`, `MSELoss`, `CrossEntropyLoss`, `BCEWithLogitsLoss`, `BCELoss`",
+    4: "the optimizers `Optimizer`, `SGD`, `Adam`, `AdamW`",
+    5: ("`Dataset`, `ArrayDataset`, `TensorDataset`, `DataLoader`, `MNISTDataset` + the "
+        "bundled MNIST subset, `save` / `load`"),
+    6: ("generative building blocks: `Embedding`, `LayerNorm`, `BatchNorm1d`, `Dropout`, "
+        "`MultiHeadSelfAttention`, `TransformerBlock`, `nn.utils.clip_grad_norm_`, "
+        "`CharVocab`, `CharDataset` + the bundled Shakespeare text"),
 }
 
 # Folders and files of a stage that are never part of a release: tool state and run outputs.
