@@ -219,10 +219,10 @@ def bench_grading(session: nox.Session) -> None:
 
 @nox.session
 def parity(session: nox.Session) -> None:
-    """Stage 6's layers against PyTorch (torch==2.13.0, CPU), forward and backward in float64.
+    """Stage 6's layers against PyTorch (the TORCH pin, CPU), forward and backward in float64.
 
     Not part of the default run. Ends with a table of the largest absolute errors.
     """
-    session.install(*TEST_DEPS, "torch==2.13.0")
+    session.install(*TEST_DEPS, TORCH)
     session.install("--quiet", str(ROOT / "stages" / "stage6"))
     session.run("pytest", "instructor/parity", *session.posargs)
