@@ -39,5 +39,5 @@ def test_embedding_layer_norm_and_linear_convert_as_pytorch_lays_them_out(rng):
 def test_an_attention_layer_is_refused_with_its_key(rng):
     model = nn.Sequential(nn.MultiHeadSelfAttention(4, 2))
     sd = {"0.in_proj_weight": rng.standard_normal((12, 4))}
-    with pytest.raises(KeyError, match="0.in_proj_weight"):
+    with pytest.raises(KeyError, match=r"0\.in_proj_weight"):
         from_pytorch_state_dict(sd, model)
