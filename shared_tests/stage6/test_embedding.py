@@ -188,3 +188,15 @@ def test_embedding_backward_after_no_grad_forward_raises():
     assert out.shape == (1, 2, 2)
     with pytest.raises(RuntimeError, match="no_grad"):
         emb.backward(np.ones((1, 2, 2), np.float32))
+
+
+def test_embedding_weight_scaled_in_place_scales_W_and_assignment_is_refused():
+    """``embedding.weight *= 0.1`` (PyTorch code) scales ``W`` in place; a new array is refused."""
+    layer = Embedding(5, 3)
+    W, before = layer.W, layer.W.copy()
+    layer.weight *= 0.1
+    assert layer.W is W
+    np.testing.assert_allclose(layer.W, 0.1 * before, rtol=1e-6)
+    with pytest.raises(TypeError, match=r"embedding\.weight\[\.\.\.\] = value"):
+        layer.weight = np.zeros((5, 3), np.float32)
+    np.testing.assert_allclose(layer.W, 0.1 * before, rtol=1e-6)

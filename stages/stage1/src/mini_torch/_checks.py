@@ -126,6 +126,26 @@ def check_positive_int(value, name: str, where: str, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_same_view(value, view: np.ndarray, name: str, fix: str) -> None:
+    """Accept only ``view``'s own memory back, which is what an in-place operator assigns.
+
+    Python runs ``layer.weight *= 0.1`` as ``layer.weight = layer.weight.__imul__(0.1)``: the
+    view (and with it the stored parameter) is already scaled in place, and the assignment hands
+    the same view back, which is accepted. Any other value would rebind a parameter that the
+    optimizer shares; it is refused, as PyTorch refuses a plain tensor, with the in-place fix.
+    """
+    if not (isinstance(value, np.ndarray) and value.shape == view.shape
+            and value.strides == view.strides and value.dtype == view.dtype
+            and value.__array_interface__["data"] == view.__array_interface__["data"]):
+        got = f"an array of shape {value.shape}" if isinstance(value, np.ndarray) else \
+            type(value).__name__
+        raise TypeError(
+            f"cannot assign {got} to {name}: it is a view of a stored parameter of shape "
+            f"{view.shape}, shared with the optimizer, and is never rebound. Copy into it in "
+            f"place instead: {fix}."
+        )
+
+
 
 
 # ------------------------------------------------------------------------ the entries of functional

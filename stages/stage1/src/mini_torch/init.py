@@ -20,16 +20,19 @@ from mini_torch._config import default_dtype, get_default_dtype, get_generator, 
 
 __all__ = [
     "calculate_gain",
+    "constant_",
     "default_dtype",
     "get_default_dtype",
     "get_generator",
     "he_normal",
     "kaiming_normal_",
+    "kaiming_uniform_",
     "manual_seed",
     "normal_",
     "ones_",
     "set_default_dtype",
     "uniform_",
+    "xavier_normal_",
     "xavier_uniform",
     "xavier_uniform_",
     "zeros_",
@@ -93,37 +96,63 @@ def xavier_uniform(fan_in: int, fan_out: int, *, gain: float = 1.0,
 # ---------------------------------------------------------- in-place initialisers, as torch.nn.init
 #
 # PyTorch's names and arguments: each fills ``tensor`` in place from the global generator and
-# returns it. The fans follow this framework's layout, which is the transpose of PyTorch's: a
-# ``Linear`` weight here is ``W (in_features, out_features)`` (``y = x @ W``), so
-# ``fan_in = W.shape[0]`` and ``fan_out = W.shape[1]`` (PyTorch's ``weight (out, in)`` reads them
-# the other way round). The same draws therefore mean the same thing in both frameworks.
+# returns it. The fans are those of PyTorch for the weight they are given, in either layout:
+#
+# - a ``Linear``'s stored ``W (in_features, out_features)`` (``y = x @ W``), and any array in
+#   numpy's usual C order, is read in this framework's layout: ``fan_in = shape[0]``,
+#   ``fan_out = shape[1]`` (times the kernel size, ``prod(shape[2:])``);
+# - ``layer.weight`` is ``W.T``, PyTorch's ``(out_features, in_features)`` view of the same
+#   memory: a 2-D array whose first axis is the fast one in memory (``strides[0] < strides[1]``,
+#   which is what a transpose is) is read in PyTorch's layout: ``fan_in = shape[1]``,
+#   ``fan_out = shape[0]``.
+#
+# Either way the fans are those of the stored ``W``, so ``init.kaiming_normal_(layer.weight)``
+# and ``init.kaiming_normal_(layer.W)`` draw from the same distribution, PyTorch's.
 
 
-def _fill(tensor: np.ndarray, values, where: str) -> np.ndarray:
-    """Copy ``values`` into ``tensor`` in place (keeping its dtype) and return ``tensor``."""
+def _check_fillable(tensor, where: str) -> None:
+    """Refuse, before any draw, what cannot be filled in place: a non-float or non-array."""
     if not isinstance(tensor, np.ndarray) or tensor.dtype.kind != "f":
         got = f"dtype {tensor.dtype}" if isinstance(tensor, np.ndarray) else type(tensor).__name__
         raise TypeError(
             f"init.{where}: tensor must be a floating numpy array to fill in place (a parameter "
-            f"such as layer.W), got {got}."
+            f"such as layer.W or layer.weight), got {got}."
         )
+
+
+def _fill(tensor: np.ndarray, values, where: str) -> np.ndarray:
+    """Copy ``values`` into ``tensor`` in place (keeping its dtype) and return ``tensor``."""
+    _check_fillable(tensor, where)
     tensor[...] = values
     return tensor
 
 
 def _calculate_fan_in_and_fan_out(tensor: np.ndarray, where: str) -> tuple[int, int]:
-    """``(fan_in, fan_out)`` of a weight of this framework's layout ``(in, out, *kernel)``.
+    """``(fan_in, fan_out)`` of a weight, read in the layout its memory has (see above).
 
-    ``fan_in = shape[0] * prod(shape[2:])``, ``fan_out = shape[1] * prod(shape[2:])``.
+    ``W (in, out, *kernel)``: ``fan_in = shape[0] * prod(shape[2:])``,
+    ``fan_out = shape[1] * prod(shape[2:])``; its transpose ``W.T (out, in)`` (``layer.weight``):
+    ``fan_in = shape[1]``, ``fan_out = shape[0]``.
     """
-    if np.ndim(tensor) < 2:
+    _check_fillable(tensor, where)
+    if tensor.ndim < 2:
         raise ValueError(
             f"init.{where}: fan in and fan out cannot be computed for a tensor of shape "
-            f"{np.shape(tensor)}; it needs at least 2 dimensions, (in_features, out_features). "
+            f"{tensor.shape}; it needs at least 2 dimensions, (in_features, out_features). "
             f"Use normal_ or uniform_ for a bias."
         )
+    if tensor.ndim == 2 and tensor.strides[0] < tensor.strides[1]:  # W.T: PyTorch's (out, in)
+        return tensor.shape[1], tensor.shape[0]
     receptive_field = math.prod(tensor.shape[2:])
     return tensor.shape[0] * receptive_field, tensor.shape[1] * receptive_field
+
+
+def _kaiming_std(tensor: np.ndarray, a: float, mode: str, nonlinearity: str, where: str) -> float:
+    """``gain / sqrt(fan)``, the standard deviation of both Kaiming initialisers."""
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"init.{where}: mode must be 'fan_in' or 'fan_out', got {mode!r}.")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor, where)
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -157,13 +186,15 @@ def normal_(tensor: np.ndarray, mean: float = 0.0, std: float = 1.0) -> np.ndarr
         >>> normal_(W, std=0.02) is W
         True
     """
-    draws = get_generator().normal(mean, std, size=np.shape(tensor))
+    _check_fillable(tensor, "normal_")
+    draws = get_generator().normal(mean, std, size=tensor.shape)
     return _fill(tensor, draws, "normal_")
 
 
 def uniform_(tensor: np.ndarray, a: float = 0.0, b: float = 1.0) -> np.ndarray:
     """Fill ``tensor`` in place with draws from ``U(a, b)``; returns ``tensor``."""
-    draws = get_generator().uniform(a, b, size=np.shape(tensor))
+    _check_fillable(tensor, "uniform_")
+    draws = get_generator().uniform(a, b, size=tensor.shape)
     return _fill(tensor, draws, "uniform_")
 
 
@@ -177,10 +208,15 @@ def ones_(tensor: np.ndarray) -> np.ndarray:
     return _fill(tensor, 1.0, "ones_")
 
 
+def constant_(tensor: np.ndarray, val: float) -> np.ndarray:
+    """Fill ``tensor`` with ``val`` in place; returns ``tensor``."""
+    return _fill(tensor, val, "constant_")
+
+
 def xavier_uniform_(tensor: np.ndarray, gain: float = 1.0) -> np.ndarray:
     """Xavier (Glorot) uniform in place: ``U(-a, a)``, ``a = gain * sqrt(6 / (fan_in + fan_out))``.
 
-    ``fan_in = tensor.shape[0]``, ``fan_out = tensor.shape[1]`` (``W (in, out)``, see above).
+    The fans are PyTorch's for ``layer.weight`` and for ``layer.W`` alike (see above).
     """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor, "xavier_uniform_")
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
@@ -188,17 +224,37 @@ def xavier_uniform_(tensor: np.ndarray, gain: float = 1.0) -> np.ndarray:
                  "xavier_uniform_")
 
 
+def xavier_normal_(tensor: np.ndarray, gain: float = 1.0) -> np.ndarray:
+    """Xavier (Glorot) normal in place: ``N(0, std^2)``, ``std = gain * sqrt(2 / (fan_sum))``.
+
+    ``fan_sum = fan_in + fan_out``, PyTorch's fans for ``layer.weight`` and ``layer.W`` alike.
+    """
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor, "xavier_normal_")
+    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    return _fill(tensor, get_generator().normal(0.0, std, size=tensor.shape), "xavier_normal_")
+
+
 def kaiming_normal_(tensor: np.ndarray, a: float = 0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu") -> np.ndarray:
     """He (Kaiming) normal in place: ``N(0, std^2)``, ``std = gain / sqrt(fan)``.
 
-    ``gain = calculate_gain(nonlinearity, a)``; ``fan`` is ``fan_in = tensor.shape[0]``
-    (``mode="fan_in"``, keeps the forward activations' variance) or ``fan_out = tensor.shape[1]``
-    (``mode="fan_out"``, the backward gradients'), for this framework's ``W (in, out)``.
+    ``gain = calculate_gain(nonlinearity, a)``; ``fan`` is ``fan_in`` (``mode="fan_in"``, keeps
+    the forward activations' variance) or ``fan_out`` (``mode="fan_out"``, the backward
+    gradients'), PyTorch's fans for ``layer.weight`` and for ``layer.W`` alike (see above).
     With ``nonlinearity="relu"`` this is :func:`he_normal`'s distribution.
     """
-    if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"init.kaiming_normal_: mode must be 'fan_in' or 'fan_out', got {mode!r}.")
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor, "kaiming_normal_")
-    std = calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
+    std = _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_normal_")
     return _fill(tensor, get_generator().normal(0.0, std, size=tensor.shape), "kaiming_normal_")
+
+
+def kaiming_uniform_(tensor: np.ndarray, a: float = 0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu") -> np.ndarray:
+    """He (Kaiming) uniform in place: ``U(-bound, bound)``, ``bound = gain * sqrt(3 / fan)``.
+
+    The uniform distribution of :func:`kaiming_normal_`'s standard deviation ``gain / sqrt(fan)``.
+    ``kaiming_uniform_(layer.weight, a=math.sqrt(5))`` is the initialisation of
+    ``torch.nn.Linear``'s weight.
+    """
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_uniform_")
+    return _fill(tensor, get_generator().uniform(-bound, bound, size=tensor.shape),
+                 "kaiming_uniform_")

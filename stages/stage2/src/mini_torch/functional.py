@@ -289,16 +289,28 @@ def gelu_backward(grad_output: np.ndarray, x: np.ndarray, approximate: str = "no
 
 # -------------------------------------------------------------------------------------- softmax
 
-def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+def _axis_or_dim(axis: int, dim: int | None, where: str) -> int:
+    """``dim`` (PyTorch's name) when given, else ``axis`` (numpy's); both at once is refused."""
+    if dim is None:
+        return axis
+    if axis != -1 and axis != dim:
+        raise TypeError(f"{where}: got axis={axis} and dim={dim}; pass one of them (the same "
+                        f"argument under numpy's and PyTorch's name).")
+    return dim
+
+
+def softmax(x: np.ndarray, axis: int = -1, *, dim: int | None = None) -> np.ndarray:
     """``exp(x_i) / sum_j exp(x_j)`` along ``axis``, stable for any finite input.
 
     Subtracting the maximum first changes nothing mathematically (it cancels in the ratio) but
-    keeps every ``exp`` at most 1, so logits of 1e4 do not overflow.
+    keeps every ``exp`` at most 1, so logits of 1e4 do not overflow. ``dim=`` is PyTorch's name
+    for ``axis`` (``softmax(x, dim=-1)``).
 
     Shape:
         Input: ``(N, C)`` (or any shape). Output: same shape; entries along ``axis`` sum to 1.
     """
     x = as_float_array(x, "x", "softmax")
+    axis = _axis_or_dim(axis, dim, "softmax")
     # BEGIN SOLUTION
     shifted = x - x.max(axis=axis, keepdims=True)
     exps = np.exp(shifted)
@@ -306,16 +318,17 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     # END SOLUTION
 
 
-def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+def log_softmax(x: np.ndarray, axis: int = -1, *, dim: int | None = None) -> np.ndarray:
     """``log(softmax(x))`` computed as ``(x - m) - log(sum exp(x - m))`` with ``m = max(x)``.
 
     Never takes the log of an underflowed zero, so it stays finite where ``log(softmax(x))``
-    would give ``-inf``.
+    would give ``-inf``. ``dim=`` is PyTorch's name for ``axis``.
 
     Shape:
         Input: ``(N, C)`` (or any shape). Output: same shape.
     """
     x = as_float_array(x, "x", "log_softmax")
+    axis = _axis_or_dim(axis, dim, "log_softmax")
     # BEGIN SOLUTION
     shifted = x - x.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))

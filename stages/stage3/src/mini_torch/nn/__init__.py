@@ -1,6 +1,7 @@
 """Layers, models and losses: ``import mini_torch.nn as nn``."""
 
 from mini_torch import init  # torch.nn.init's functions as mini_torch.nn.init too
+from mini_torch.nn import functional  # torch.nn.functional's spelling: import ... as F
 from mini_torch.nn.activation import GELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from mini_torch.nn.container import ModuleList, Sequential
 from mini_torch.nn.flatten import Flatten
@@ -26,5 +27,6 @@ __all__ = [
     "Sequential",
     "Sigmoid",
     "Tanh",
+    "functional",
     "init",
 ]

@@ -12,6 +12,7 @@ from mini_torch._checks import (
     check_ndim,
     check_positive_int,
     check_same_dtype,
+    check_same_view,
 )
 from mini_torch.nn.module import Module
 
@@ -40,10 +41,13 @@ class Linear(Module):
         dW, db: their gradients, ``None`` until the first backward.
         x: the cached input of the last forward, ``None`` until then.
         in_features, out_features: the sizes (also readable as ``input_dim``, ``output_dim``).
-        weight, bias: read-only views of ``W`` and ``b`` in PyTorch's layout, ``weight``
+        weight, bias: views of ``W`` and ``b`` in PyTorch's layout, ``weight``
             ``(out_features, in_features)`` (``W.T``) and ``bias`` ``(out_features,)`` (or
-            ``None``): ``init.normal_(layer.weight, std=0.02)`` fills ``W`` in place, as
-            PyTorch code expects. ``state_dict()`` names the arrays ``W`` and ``b``.
+            ``None``): ``init.normal_(layer.weight, std=0.02)`` fills ``W`` in place, and
+            ``init.kaiming_normal_(layer.weight)`` reads ``fan_in = in_features``, as PyTorch
+            code expects; ``layer.weight *= 0.1`` scales ``W`` in place. Assigning another
+            array is refused (``layer.weight[...] = value`` copies). ``state_dict()`` names the
+            arrays ``W`` and ``b``.
 
     Shape:
         - Input: ``(N, *, in_features)``, e.g. ``(N, in_features)`` or ``(N, T, in_features)``
@@ -117,10 +121,25 @@ class Linear(Module):
         """``W.T``: the same memory in PyTorch's ``(out_features, in_features)`` layout."""
         return self.W.T
 
+    @weight.setter
+    def weight(self, value: np.ndarray) -> None:
+        # ``layer.weight *= 0.1`` has scaled W in place through the view and assigns it back
+        check_same_view(value, self.W.T, f"{self!r}.weight",
+                        "layer.weight[...] = value, value of shape (out_features, in_features)")
+
     @property
     def bias(self) -> np.ndarray | None:
         """``b[0]``: the same memory in PyTorch's ``(out_features,)`` layout, or ``None``."""
         return None if self.b is None else self.b[0]
+
+    @bias.setter
+    def bias(self, value: np.ndarray | None) -> None:
+        if self.b is None:
+            if value is not None:
+                raise TypeError(f"{self!r} has no bias to assign to; build it with bias=True.")
+            return
+        check_same_view(value, self.b[0], f"{self!r}.bias",
+                        "layer.bias[...] = value, value of shape (out_features,)")
 
     def parameters(self) -> list[np.ndarray]:
         return [self.W] if self.b is None else [self.W, self.b]

@@ -301,10 +301,14 @@ class Module(ABC):
         missing = [name for name in own if name not in state_dict]
         unexpected = [name for name in state_dict if name not in own]
         if missing or unexpected:
+            pytorch = any(name.rpartition(".")[2] in ("weight", "bias") for name in unexpected)
+            hint = (" It has PyTorch's names: convert it with mini_torch.serialization."
+                    "from_pytorch_state_dict(state_dict, model) (stage 5), or by hand, "
+                    "W = weight.T, b = bias.reshape(1, -1).") if pytorch else ""
             raise KeyError(
                 f"load_state_dict for {type(self).__name__}: missing keys {missing}, unexpected "
                 f"keys {unexpected}; the state_dict must come from a model of the same "
-                f"architecture (names: {list(own)})."
+                f"architecture (names: {list(own)}).{hint}"
             )
         for name, param in own.items():
             value = np.asarray(state_dict[name])

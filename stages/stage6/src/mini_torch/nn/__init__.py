@@ -1,7 +1,10 @@
 """Layers, models and losses: ``import mini_torch.nn as nn``."""
 
 from mini_torch import init  # torch.nn.init's functions as mini_torch.nn.init too
-from mini_torch.nn import utils
+from mini_torch.nn import (
+    functional,  # torch.nn.functional's spelling: import ... as F
+    utils,
+)
 from mini_torch.nn.activation import GELU, Activation, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from mini_torch.nn.attention import MultiHeadSelfAttention
 from mini_torch.nn.batchnorm import BatchNorm1d
@@ -39,6 +42,7 @@ __all__ = [
     "Sigmoid",
     "Tanh",
     "TransformerBlock",
+    "functional",
     "init",
     "utils",
 ]

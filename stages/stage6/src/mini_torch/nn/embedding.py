@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from mini_torch import init
-from mini_torch._checks import check_grad_output, check_positive_int
+from mini_torch._checks import check_grad_output, check_positive_int, check_same_view
 from mini_torch.nn._helpers import accumulate
 from mini_torch.nn.module import Module
 
@@ -133,6 +133,13 @@ class Embedding(Module):
     def weight(self) -> np.ndarray:
         """``W`` under PyTorch's name (``init.normal_(embedding.weight)`` fills ``W``)."""
         return self.W
+
+    @weight.setter
+    def weight(self, value: np.ndarray) -> None:
+        # ``embedding.weight *= 0.1`` has scaled W in place and assigns it back
+        check_same_view(value, self.W, f"{self!r}.weight",
+                        "embedding.weight[...] = value, value of shape "
+                        "(num_embeddings, embedding_dim)")
 
     def parameters(self) -> list[np.ndarray]:
         return [self.W]
