@@ -44,6 +44,16 @@ def as_float_array(value, name: str, where: str, dtype=None) -> np.ndarray:
     return array
 
 
+def axis_or_dim(axis: int, dim: int | None, where: str) -> int:
+    """``dim`` (PyTorch's name) when given, else ``axis`` (numpy's); both at once is refused."""
+    if dim is None:
+        return axis
+    if axis != -1 and axis != dim:
+        raise TypeError(f"{where}: got axis={axis} and dim={dim}; pass one of them (the same "
+                        f"argument under numpy's and PyTorch's name).")
+    return dim
+
+
 def check_ndim(array: np.ndarray, ndim: int | Iterable[int], name: str, where: str,
                layout: str = "") -> None:
     """Raise ``ValueError`` unless ``array.ndim`` is ``ndim`` (or one of several)."""

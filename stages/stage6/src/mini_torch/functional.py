@@ -22,6 +22,7 @@ from scipy import special
 from mini_torch._checks import (
     as_class_indices,
     as_float_array,
+    axis_or_dim,
     check_choice,
     check_confusion_inputs,
     check_cross_entropy_target,
@@ -32,6 +33,7 @@ from mini_torch._checks import (
     check_loss_inputs,
     check_scores,
 )
+from mini_torch._erf import erf as _erf
 
 __all__ = [
     "accuracy",
@@ -63,15 +65,6 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _GELU_CUBIC = 0.044715
-# erf(z) ~ tanh(z * P(z^2)) on [-3.9, 3.9] for float32: P of degree 6 is a weighted least-squares
-# fit of atanh(erf(z)) / z, iterated towards the smallest largest error (Lawson's algorithm);
-# absolute error below 1.4e-7 in float32 (the spacing of float32 numbers near 1 is 6e-8). Beyond
-# +-3.9, erf is +-1 to float32 precision, and so is the tanh. Highest power first, for Horner.
-_ERF32_P = (1.5895365237383364e-07, -5.9856084481037675e-06, 8.971222717814198e-05,
-            -6.257188930673575e-04, -1.8438424630434622e-04, 1.0276548162598856e-01,
-            1.1283797054566052)
-_ERF32_CLIP = 3.9
-_ERF32_BLOCK = 65536  # float32 values per block: its three arrays (768 KiB) fit in a core's L2
 
 
 # --------------------------------------------------------------------------------------- linear
@@ -215,42 +208,6 @@ def tanh_backward(grad_output: np.ndarray, x: np.ndarray) -> np.ndarray:
     # END SOLUTION
 
 
-def _polynomial_into(out: np.ndarray, coefficients: tuple[float, ...], z2: np.ndarray) -> None:
-    """``out = P(z2)`` in place, coefficients highest power first (Horner: ``p = p * z2 + c``)."""
-    np.multiply(z2, coefficients[0], out=out)
-    for coefficient in coefficients[1:-1]:
-        out += coefficient
-        out *= z2
-    out += coefficients[-1]
-
-
-def _erf(z: np.ndarray) -> np.ndarray:
-    """The error function, element-wise, in the dtype of ``z``.
-
-    float64 (and any dtype but float32): ``scipy.special.erf``. float32: ``tanh(z * P(z^2))``
-    with the polynomial above, accurate to float32 precision. Why: scipy evaluates a float32
-    ``erf`` one element at a time in double precision, and in a transformer's MLP that made
-    GELU 40 % of the training step; numpy's float32 ``tanh`` is vectorised. The polynomial is
-    evaluated in place, block by block, so that its passes stay in the CPU's cache instead of
-    reading and writing whole arrays of megabytes (docs/performance.md).
-    """
-    if z.dtype != np.float32:
-        return special.erf(z)
-    flat = z.reshape(-1)
-    out = np.empty_like(flat)
-    size = min(flat.size, _ERF32_BLOCK)
-    clipped, z2 = (np.empty(size, dtype=np.float32) for _ in range(2))
-    for start in range(0, flat.size, _ERF32_BLOCK):
-        block = out[start:start + _ERF32_BLOCK]    # the block of the result, filled in place
-        c, c2 = clipped[:block.size], z2[:block.size]
-        np.clip(flat[start:start + _ERF32_BLOCK], -_ERF32_CLIP, _ERF32_CLIP, out=c)
-        np.multiply(c, c, out=c2)
-        _polynomial_into(block, _ERF32_P, c2)   # P(z^2)
-        block *= c                              # z P(z^2)
-        np.tanh(block, out=block)
-    return out.reshape(z.shape)
-
-
 def gelu(x: np.ndarray, approximate: str = "none") -> np.ndarray:
     """Gaussian error linear unit, as in PyTorch.
 
@@ -289,16 +246,6 @@ def gelu_backward(grad_output: np.ndarray, x: np.ndarray, approximate: str = "no
 
 # -------------------------------------------------------------------------------------- softmax
 
-def _axis_or_dim(axis: int, dim: int | None, where: str) -> int:
-    """``dim`` (PyTorch's name) when given, else ``axis`` (numpy's); both at once is refused."""
-    if dim is None:
-        return axis
-    if axis != -1 and axis != dim:
-        raise TypeError(f"{where}: got axis={axis} and dim={dim}; pass one of them (the same "
-                        f"argument under numpy's and PyTorch's name).")
-    return dim
-
-
 def softmax(x: np.ndarray, axis: int = -1, *, dim: int | None = None) -> np.ndarray:
     """``exp(x_i) / sum_j exp(x_j)`` along ``axis``, stable for any finite input.
 
@@ -310,7 +257,7 @@ def softmax(x: np.ndarray, axis: int = -1, *, dim: int | None = None) -> np.ndar
         Input: ``(N, C)`` (or any shape). Output: same shape; entries along ``axis`` sum to 1.
     """
     x = as_float_array(x, "x", "softmax")
-    axis = _axis_or_dim(axis, dim, "softmax")
+    axis = axis_or_dim(axis, dim, "softmax")
     # BEGIN SOLUTION
     shifted = x - x.max(axis=axis, keepdims=True)
     exps = np.exp(shifted)
@@ -328,7 +275,7 @@ def log_softmax(x: np.ndarray, axis: int = -1, *, dim: int | None = None) -> np.
         Input: ``(N, C)`` (or any shape). Output: same shape.
     """
     x = as_float_array(x, "x", "log_softmax")
-    axis = _axis_or_dim(axis, dim, "log_softmax")
+    axis = axis_or_dim(axis, dim, "log_softmax")
     # BEGIN SOLUTION
     shifted = x - x.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
