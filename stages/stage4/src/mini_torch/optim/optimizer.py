@@ -47,7 +47,7 @@ class Optimizer(ABC):
                     f"{type(self).__name__}: item {position} is an array; Mini-Torch optimizers "
                     f"take modules, not parameter arrays (they read parameters() and grads() "
                     f"at each step). Pass the model itself: {type(self).__name__}(model), or "
-                    f"modules in groups: [{{'params': model.body, 'lr': 0.1}}, ...]."
+                    "modules in groups: [{'params': model.body, 'lr': 0.1}, ...]."
                 )
         if all(callable(getattr(module, "parameters", None)) for module in modules) \
                 and not any(module.parameters() for module in modules):
@@ -185,7 +185,7 @@ def _split_param_groups(modules: list | tuple, where: str) -> list[dict]:
             raise TypeError(
                 f"{where}: item {position} is {type(item).__name__}; with parameter groups "
                 f"every item must be a dict with a 'params' entry (a module or a list of "
-                f"modules), e.g. [{{'params': model.body}}, {{'params': model.head, 'lr': 0.1}}]."
+                "modules), e.g. [{'params': model.body}, {'params': model.head, 'lr': 0.1}]."
             )
         params = item["params"]
         params = list(params) if isinstance(params, (list, tuple)) else [params]
