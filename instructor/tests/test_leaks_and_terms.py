@@ -474,9 +474,11 @@ def test_the_sessions_are_read_from_the_release_noxfile(small_repo, tmp_path):
 
 def test_release_refuses_a_session_its_noxfile_does_not_have(small_repo, tmp_path):
     guide = small_repo / "docs" / "stage1.md"
-    _append(guide, "\nRun `nox -s stage1 -s demo`, then `nox --session generate -- -x`.\n")
+    _append(guide, "\nRun `nox -s stage1 -s demo`, then `nox --session generate -- -x`.\n"
+                   "Placeholders name sessions it has: `nox -s stageK`, `nox -s NAME`.\n")
     found = _refused(small_repo, tmp_path / "out")
     line = _released_line(guide, "nox -s stage1 -s demo", tmp_path)
+    assert not any("stageK" in f or "NAME" in f for f in found)
     assert [f for f in found if "session-name" in f] == [
         f"docs/stage1.md:{line}: session-name: nox -s stage1 -s demo: no session demo in this "
         "artifact's noxfile.py (it has: carry_forward, stage1)",
@@ -553,3 +555,13 @@ def test_open_stage_runs_the_same_check(small_repo, tmp_path):
     kinds = sorted({finding.kind for finding in caught.value.findings})
     assert kinds == ["maintainer-words", "session-name"]
     assert not (term / "stages" / "stage2").exists()
+
+
+def test_the_term_bake_passes_the_same_check(tmp_path):
+    """The template's own README (``nox -s stageK`` and all) passes what the bake runs."""
+    cookiecutter = pytest.importorskip("cookiecutter.main").cookiecutter
+    project = Path(cookiecutter(str(REAL_REPO / "templates" / "term"), no_input=True,
+                                output_dir=str(tmp_path)))
+    assert "nox -s stageK" in (project / "README.md").read_text(encoding="utf-8")
+    report = check_artifact(project, REAL_REPO, stages=[1])
+    assert report.stubs and [f.describe() for f in report.findings] == []

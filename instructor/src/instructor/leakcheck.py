@@ -518,8 +518,20 @@ def session_references(line: str) -> list[tuple[str, str]]:
     return found
 
 
+#: A name that stands for one: ``nox -s stageK`` (any stage session), ``nox -s NAME``.
+_PLACEHOLDER = re.compile(r"(?P<stage>stage)?[A-Z]+")
+
+
+def _names_a_session(name: str, sessions: set[str]) -> bool:
+    placeholder = _PLACEHOLDER.fullmatch(name)
+    if placeholder and placeholder["stage"]:
+        return any(re.fullmatch(r"stage\d+", session) for session in sessions)
+    return placeholder is not None or name in sessions
+
+
 def _session_findings(artifact: Path, files: list[PurePosixPath]) -> list[Finding]:
-    """``nox -s NAME`` in a Markdown file of an artifact whose noxfile has no session NAME."""
+    """``nox -s NAME`` in a Markdown file of an artifact whose noxfile has no session NAME
+    (``nox -s stageK`` stands for any stage session, an upper-case ``NAME`` for any)."""
     sessions = noxfile_sessions(artifact)
     if sessions is None:
         return []
@@ -530,7 +542,7 @@ def _session_findings(artifact: Path, files: list[PurePosixPath]) -> list[Findin
         text = (artifact / relative).read_text(encoding="utf-8", errors="replace")
         for number, line in enumerate(text.splitlines(), start=1):
             for command, name in session_references(line):
-                if name not in sessions:
+                if not _names_a_session(name, sessions):
                     findings.append(Finding(
                         "session-name", relative.as_posix(), number, command,
                         f"no session {name} in this artifact's noxfile.py (it has: "
