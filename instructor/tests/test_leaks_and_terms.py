@@ -72,8 +72,19 @@ def test_release_docs_fit_the_release(releases, stage):
     images = {p.relative_to(out / "docs").as_posix() for p in (out / "docs").rglob("*")
               if p.is_file() and p.parent != out / "docs"}
     assert images == shown, "the release ships exactly the images its guides show"
-    for guide in (out / "docs").glob("*.md"):
-        assert "maintainers -->" not in guide.read_text(encoding="utf-8"), guide.name
+    pages = [*(out / "docs").glob("stage*.md"), out / "stages" / f"stage{stage}" / "README.md"]
+    for page in pages:
+        relative = page.relative_to(out)
+        source = (REAL_REPO / relative).read_text(encoding="utf-8").splitlines()
+        released = page.read_text(encoding="utf-8").splitlines()
+        assert "maintainers -->" not in "\n".join(released), relative
+        # the maintainers' passages keep their line breaks: every line keeps its number, and no
+        # paragraph is split by a blank line where the source had text
+        assert len(released) == len(source), relative
+        split = [number for number in range(1, len(released) - 1)
+                 if not released[number].strip() and source[number].strip()
+                 and released[number - 1].strip() and released[number + 1].strip()]
+        assert split == [], f"{relative}: a paragraph split at line(s) {split}"
     index = (out / "docs" / "index.md").read_text(encoding="utf-8")
     for later in (k for k in STAGES if k > stage):
         assert f"stage{later}.md" not in index
@@ -450,16 +461,10 @@ def _refused(repo: Path, out: Path) -> list[str]:
     return [finding.describe() for finding in caught.value.findings]
 
 
-def _released_line(path: Path, needle: str, tmp_path: Path) -> int:
-    """The line of ``needle`` in the page as released (its maintainers passages left out): the
-    line a finding names."""
-    from instructor.release import strip_maintainer_passages
-
-    page = tmp_path / "released.md"
-    shutil.copyfile(path, page)
-    strip_maintainer_passages(page, shown=page.name)
-    lines = page.read_text(encoding="utf-8").splitlines()
-    return next(number for number, line in enumerate(lines, start=1) if needle in line)
+def _last_line(path: Path, back: int = 0) -> int:
+    """The number of the last line of a source file (or of the one ``back`` lines before it):
+    a release keeps every line where it was, so a finding names the source's line."""
+    return len(path.read_text(encoding="utf-8").splitlines()) - back
 
 
 def test_the_sessions_are_read_from_the_release_noxfile(small_repo, tmp_path):
@@ -477,7 +482,7 @@ def test_release_refuses_a_session_its_noxfile_does_not_have(small_repo, tmp_pat
     _append(guide, "\nRun `nox -s stage1 -s demo`, then `nox --session generate -- -x`.\n"
                    "Placeholders name sessions it has: `nox -s stageK`, `nox -s NAME`.\n")
     found = _refused(small_repo, tmp_path / "out")
-    line = _released_line(guide, "nox -s stage1 -s demo", tmp_path)
+    line = _last_line(guide, back=1)
     assert not any("stageK" in f or "NAME" in f for f in found)
     assert [f for f in found if "session-name" in f] == [
         f"docs/stage1.md:{line}: session-name: nox -s stage1 -s demo: no session demo in this "
@@ -500,7 +505,7 @@ def test_release_refuses_maintainer_words_naming_line_and_text(small_repo, tmp_p
     readme = small_repo / "stages" / "stage1" / "README.md"
     _append(readme, f"\n{words}\n")
     findings = _refused(small_repo, tmp_path / "out")
-    line = _released_line(readme, words, tmp_path)
+    line = _last_line(readme)
     assert findings == [f"stages/stage1/README.md:{line}: maintainer-words: {found}: "
                         f"{words}"]
 
@@ -509,7 +514,7 @@ def test_release_refuses_an_image_it_does_not_ship(small_repo, tmp_path):
     guide = small_repo / "docs" / "stage1.md"
     _append(guide, "\n![the loss curve](images/loss.png)\n\nThe curve (above) falls.\n")
     assert _refused(small_repo, tmp_path / "out") == [
-        f"docs/stage1.md:{_released_line(guide, 'images/loss.png', tmp_path)}: broken-link: images/loss.png: images/loss.png: "
+        f"docs/stage1.md:{_last_line(guide, back=2)}: broken-link: images/loss.png: images/loss.png: "
         "no such file in the artifact"]
 
 
@@ -532,14 +537,15 @@ def test_release_leaves_out_the_maintainers_passages(small_repo, tmp_path):
                    "<!-- /maintainers -->\nThe end.\n")
     out = write_release(small_repo, 1, tmp_path / "out").out
     text = (out / "docs" / "stage1.md").read_text(encoding="utf-8")
-    assert text.endswith("\nThe curve falls steadily.\n\nThe end.\n")
+    assert text.endswith("\nThe curve falls\n steadily.\n\n\n\n\nThe end.\n")
+    assert len(text.splitlines()) == _last_line(guide)
     assert "maintainers" not in text and "demo" not in text
 
 
 def test_release_refuses_a_maintainers_passage_left_open(small_repo, tmp_path):
     guide = small_repo / "docs" / "stage1.md"
     _append(guide, "\n<!-- maintainers -->\nRun `nox -s demo`.\n")
-    line = len(guide.read_text(encoding="utf-8").splitlines()) - 1
+    line = _last_line(guide, back=1)
     with pytest.raises(InstructorError, match=rf"docs/stage1.md:{line}: "
                                               "<!-- maintainers --> without its pair"):
         write_release(small_repo, 1, tmp_path / "out")

@@ -494,7 +494,8 @@ _MAINTAINER_WORDS = re.compile(rf"{_BEGIN}.*?{_END}", re.S)
 
 def strip_maintainer_passages(page: Path, *, shown: str) -> None:
     """Leave out of a released Markdown page what sits between ``<!-- maintainers -->`` and
-    ``<!-- /maintainers -->`` (within a line or across lines, the comments included).
+    ``<!-- /maintainers -->`` (within a line or across lines, the comments included), keeping
+    its line breaks so that every other line keeps its number.
 
     Raises:
         InstructorError: a passage opened and never closed, or closed and never opened.
@@ -514,7 +515,12 @@ def strip_maintainer_passages(page: Path, *, shown: str) -> None:
         line = text.count("\n", 0, marker.start()) + 1
         raise InstructorError(f"{shown}:{line}: {marker.group(0)} without its pair: close each "
                               f"{MAINTAINERS_BEGIN} with {MAINTAINERS_END}")
-    kept = _MAINTAINER_WORDS.sub("", _MAINTAINER_LINES.sub("", text))
+    # The passage's line breaks stay (a blank line in Markdown, or a space inside a paragraph),
+    # so a line of the release is the same line of the source: a finding names the source's.
+    def breaks(passage: re.Match[str]) -> str:
+        return "\n" * passage.group(0).count("\n")
+
+    kept = _MAINTAINER_WORDS.sub(breaks, _MAINTAINER_LINES.sub(breaks, text))
     page.write_text(kept, encoding="utf-8")
 
 
