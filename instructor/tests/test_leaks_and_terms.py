@@ -514,8 +514,8 @@ def test_release_refuses_an_image_it_does_not_ship(small_repo, tmp_path):
     guide = small_repo / "docs" / "stage1.md"
     _append(guide, "\n![the loss curve](images/loss.png)\n\nThe curve (above) falls.\n")
     assert _refused(small_repo, tmp_path / "out") == [
-        f"docs/stage1.md:{_last_line(guide, back=2)}: broken-link: images/loss.png: images/loss.png: "
-        "no such file in the artifact"]
+        f"docs/stage1.md:{_last_line(guide, back=2)}: broken-link: images/loss.png: "
+        "images/loss.png: no such file in the artifact"]
 
 
 def test_release_ships_the_images_its_guides_show(small_repo, tmp_path):
