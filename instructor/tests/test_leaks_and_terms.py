@@ -1,9 +1,12 @@
-"""What a student receives leaks nothing, and a term opens its stages on schedule (issue 12).
+"""What a student receives leaks nothing, and a term opens its stages on schedule.
 
 - every real release passes the leak check (no finding, no broken relative link) and holds its
   own docs index, the guides of stages 1..K and the task order;
 - a planted leak of each kind (a solved copy, a printed solution, a branch outside the markers)
   makes ``release`` and ``open-stage`` refuse, naming the function and the file;
+- a release refers only to what it holds: the sessions of its own noxfile, the images it ships,
+  no maintainer's words (an issue number, a path under ``instructor/``, the solution markers)
+  unless they sit in a maintainers passage, which the release leaves out;
 - stage 1's release: the element-wise stubs raise the stub error at every input size;
 - the stage-1 release's tests fail first on the guide's first task and name its section;
 - a whole term in a temporary folder: bake, stage 1 open, a student solves it (the reference,
@@ -24,9 +27,15 @@ from pathlib import Path
 
 import pytest
 
-from instructor.leakcheck import LeakError, check_artifact, reference_solutions
+from instructor.leakcheck import (
+    LeakError,
+    check_artifact,
+    markdown_links,
+    noxfile_sessions,
+    reference_solutions,
+)
 from instructor.release import write_release
-from instructor.repo import stage_numbers
+from instructor.repo import InstructorError, stage_numbers
 from instructor.solutions import strip_markers
 from instructor.term import TermConfig, open_stage, publish_key, write_term_repository
 
@@ -56,7 +65,26 @@ def test_release_docs_fit_the_release(releases, stage):
     out = releases[stage]
     guides = {f"stage{k}.md" for k in STAGES if k <= stage
               and (REAL_REPO / "docs" / f"stage{k}.md").is_file()}
-    assert {p.name for p in (out / "docs").iterdir()} == {"index.md", *guides}
+    assert {p.name for p in (out / "docs").iterdir() if p.is_file()} == {"index.md", *guides}
+    shown = {target for guide in (out / "docs").glob("*.md")
+             for _, target in markdown_links(guide.read_text(encoding="utf-8"))
+             if target.startswith("images/")}
+    images = {p.relative_to(out / "docs").as_posix() for p in (out / "docs").rglob("*")
+              if p.is_file() and p.parent != out / "docs"}
+    assert images == shown, "the release ships exactly the images its guides show"
+    pages = [*(out / "docs").glob("stage*.md"), out / "stages" / f"stage{stage}" / "README.md"]
+    for page in pages:
+        relative = page.relative_to(out)
+        source = (REAL_REPO / relative).read_text(encoding="utf-8").splitlines()
+        released = page.read_text(encoding="utf-8").splitlines()
+        assert "maintainers -->" not in "\n".join(released), relative
+        # the maintainers' passages keep their line breaks: every line keeps its number, and no
+        # paragraph is split by a blank line where the source had text
+        assert len(released) == len(source), relative
+        split = [number for number in range(1, len(released) - 1)
+                 if not released[number].strip() and source[number].strip()
+                 and released[number - 1].strip() and released[number + 1].strip()]
+        assert split == [], f"{relative}: a paragraph split at line(s) {split}"
     index = (out / "docs" / "index.md").read_text(encoding="utf-8")
     for later in (k for k in STAGES if k > stage):
         assert f"stage{later}.md" not in index
@@ -417,3 +445,129 @@ def test_open_stage_in_order_once_and_a_fix_as_an_update_commit(small_repo, tmp_
     log = subprocess.run(["git", "-C", str(term), "log", "--format=%s"], capture_output=True,
                          text=True, check=True).stdout.split("\n")
     assert log[:2] == ["Update stage 1", "Open stage 1"]
+
+
+# ------------------------------------------------------- what a release refers to, it holds
+
+
+def _append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def _refused(repo: Path, out: Path) -> list[str]:
+    with pytest.raises(LeakError) as caught:
+        write_release(repo, 1, out)
+    assert not out.exists(), "a refused release wrote something"
+    return [finding.describe() for finding in caught.value.findings]
+
+
+def _last_line(path: Path, back: int = 0) -> int:
+    """The number of the last line of a source file (or of the one ``back`` lines before it):
+    a release keeps every line where it was, so a finding names the source's line."""
+    return len(path.read_text(encoding="utf-8").splitlines()) - back
+
+
+def test_the_sessions_are_read_from_the_release_noxfile(small_repo, tmp_path):
+    out = write_release(small_repo, 1, tmp_path / "out").out
+    assert noxfile_sessions(out) == {"stage1", "carry_forward"}
+    (out / "noxfile.py").write_text(
+        "import nox\n\n@nox.session\ndef lint(session): ...\n\n"
+        "@nox.session(name='docs', python=False)\ndef build_docs(session): ...\n",
+        encoding="utf-8")
+    assert noxfile_sessions(out) == {"lint", "docs"}
+
+
+def test_release_refuses_a_session_its_noxfile_does_not_have(small_repo, tmp_path):
+    guide = small_repo / "docs" / "stage1.md"
+    _append(guide, "\nRun `nox -s stage1 -s demo`, then `nox --session generate -- -x`.\n"
+                   "Placeholders name sessions it has: `nox -s stageK`, `nox -s NAME`.\n")
+    found = _refused(small_repo, tmp_path / "out")
+    line = _last_line(guide, back=1)
+    assert not any("stageK" in f or "NAME" in f for f in found)
+    assert [f for f in found if "session-name" in f] == [
+        f"docs/stage1.md:{line}: session-name: nox -s stage1 -s demo: no session demo in this "
+        "artifact's noxfile.py (it has: carry_forward, stage1)",
+        f"docs/stage1.md:{line}: session-name: nox --session generate: no session generate in "
+        "this artifact's noxfile.py (it has: carry_forward, stage1)",
+    ]
+
+
+@pytest.mark.parametrize("words, found", [
+    ("The target (issue 21) is met.", "issue 21: an issue number"),
+    ("Fixed in #21.", "#21: an issue number"),
+    ("Run `instructor/benchmarks/evaluate_generative.py`.",
+     "instructor/benchmarks/evaluate_generative.py: a path of the instructor tools"),
+    ("Your code sits between `# BEGIN SOLUTION` lines.",
+     "# BEGIN SOLUTION: a solution marker the student never sees"),
+])
+def test_release_refuses_maintainer_words_naming_line_and_text(small_repo, tmp_path, words,
+                                                               found):
+    readme = small_repo / "stages" / "stage1" / "README.md"
+    _append(readme, f"\n{words}\n")
+    findings = _refused(small_repo, tmp_path / "out")
+    line = _last_line(readme)
+    assert findings == [f"stages/stage1/README.md:{line}: maintainer-words: {found}: "
+                        f"{words}"]
+
+
+def test_release_refuses_an_image_it_does_not_ship(small_repo, tmp_path):
+    guide = small_repo / "docs" / "stage1.md"
+    _append(guide, "\n![the loss curve](images/loss.png)\n\nThe curve (above) falls.\n")
+    assert _refused(small_repo, tmp_path / "out") == [
+        f"docs/stage1.md:{_last_line(guide, back=2)}: broken-link: images/loss.png: "
+        "images/loss.png: no such file in the artifact"]
+
+
+def test_release_ships_the_images_its_guides_show(small_repo, tmp_path):
+    (small_repo / "docs" / "images").mkdir()
+    (small_repo / "docs" / "images" / "loss.png").write_bytes(b"\x89PNG not really")
+    (small_repo / "docs" / "images" / "unused.png").write_bytes(b"\x89PNG")
+    _append(small_repo / "docs" / "stage1.md", "\n![the loss curve](images/loss.png)\n")
+    out = write_release(small_repo, 1, tmp_path / "out").out
+    assert (out / "docs" / "images" / "loss.png").read_bytes() == b"\x89PNG not really"
+    assert not (out / "docs" / "images" / "unused.png").exists()
+    assert "![the loss curve](images/loss.png)" in (out / "docs" / "stage1.md").read_text()
+
+
+def test_release_leaves_out_the_maintainers_passages(small_repo, tmp_path):
+    guide = small_repo / "docs" / "stage1.md"
+    _append(guide, "\nThe curve falls<!-- maintainers --> (see issue 21 and\n"
+                   "[performance](performance.md)),<!-- /maintainers --> steadily.\n\n"
+                   "<!-- maintainers -->\nRun `nox -s demo` from the repository root.\n"
+                   "<!-- /maintainers -->\nThe end.\n")
+    out = write_release(small_repo, 1, tmp_path / "out").out
+    text = (out / "docs" / "stage1.md").read_text(encoding="utf-8")
+    assert text.endswith("\nThe curve falls\n steadily.\n\n\n\n\nThe end.\n")
+    assert len(text.splitlines()) == _last_line(guide)
+    assert "maintainers" not in text and "demo" not in text
+
+
+def test_release_refuses_a_maintainers_passage_left_open(small_repo, tmp_path):
+    guide = small_repo / "docs" / "stage1.md"
+    _append(guide, "\n<!-- maintainers -->\nRun `nox -s demo`.\n")
+    line = _last_line(guide, back=1)
+    with pytest.raises(InstructorError, match=rf"docs/stage1.md:{line}: "
+                                              "<!-- maintainers --> without its pair"):
+        write_release(small_repo, 1, tmp_path / "out")
+
+
+def test_open_stage_runs_the_same_check(small_repo, tmp_path):
+    """The term bake and open-stage refuse maintainer words and unknown sessions too."""
+    term = tmp_path / "term"
+    write_term_repository(small_repo, term, TermConfig(stages=[1, 2]), git=False)
+    _append(small_repo / "docs" / "stage2.md", "\nRun `nox -s parity` (issue 21).\n")
+    with pytest.raises(LeakError) as caught:
+        open_stage(small_repo, term, 2, commit=False)
+    kinds = sorted({finding.kind for finding in caught.value.findings})
+    assert kinds == ["maintainer-words", "session-name"]
+    assert not (term / "stages" / "stage2").exists()
+
+
+def test_the_term_bake_passes_the_same_check(tmp_path):
+    """The template's own README (``nox -s stageK`` and all) passes what the bake runs."""
+    cookiecutter = pytest.importorskip("cookiecutter.main").cookiecutter
+    project = Path(cookiecutter(str(REAL_REPO / "templates" / "term"), no_input=True,
+                                output_dir=str(tmp_path)))
+    assert "nox -s stageK" in (project / "README.md").read_text(encoding="utf-8")
+    report = check_artifact(project, REAL_REPO, stages=[1])
+    assert report.stubs and [f.describe() for f in report.findings] == []

@@ -82,7 +82,9 @@ def marked_repo(tmp_path: Path) -> Path:
         folder = root / "stages" / f"stage{stage}"
         write(folder / "pyproject.toml",
               f'[project]\nname = "mini-torch"\nversion = "0.{stage}.0"\n')
-        write(folder / "README.md", f"# stage {stage}: code between # BEGIN SOLUTION lines\n")
+        # A README may mention the markers (it is text, not a region), for the maintainers.
+        write(folder / "README.md", f"# stage {stage}: the code<!-- maintainers -->, between "
+              "# BEGIN SOLUTION lines<!-- /maintainers -->\n")
         write(folder / "src" / "mini_torch" / "__init__.py", f"STAGE = {stage}\n")
         for name, text in files.items():
             write(folder / "src" / "mini_torch" / name, text)

@@ -26,9 +26,11 @@ those of the stages still open in the artifact (default: every stub in it). For 
 
 It also reports ``marker`` (a solution marker line left in a stubbed file), ``instructor-material``
 (hidden tests, the instructor tools or the term template inside the artifact), ``session-name``
-(a ``nox -s stageN`` in its Markdown for a stage it does not hold) and, through
-:func:`check_links`, ``broken-link`` (a relative link of a Markdown file that does not resolve
-inside the artifact, anchors included).
+(a ``nox -s NAME`` in its Markdown that is not a session of its own ``noxfile.py``, see
+:func:`noxfile_sessions`), ``maintainer-words`` (an issue number, a path under ``instructor/``
+or a solution marker in its Markdown: words only a maintainer reads) and, through
+:func:`check_links`, ``broken-link`` (a relative link or image of a Markdown file that does not
+resolve inside the artifact, anchors included).
 """
 
 from __future__ import annotations
@@ -441,27 +443,136 @@ def _marker_findings(artifact: Path, files: list[PurePosixPath]) -> list[Finding
     return findings
 
 
-_SESSION = re.compile(r"\bnox\s+-s\s+(stage\d+)\b")
+_NOX_COMMAND = re.compile(r"\bnox\b(?P<args>[^`\n]*)")
+_SESSION_OPTION = re.compile(r"(?:^|\s)(?:-s|--sessions?)(?:\s+|=)(?P<name>[A-Za-z_][\w.-]*)")
+
+
+def _is_nox_session(node: ast.AST) -> bool:
+    """``nox.session`` (or a bare ``session`` imported from nox), called or not."""
+    target = node.func if isinstance(node, ast.Call) else node
+    return (isinstance(target, ast.Attribute) and target.attr == "session"
+            and isinstance(target.value, ast.Name) and target.value.id == "nox") or (
+        isinstance(target, ast.Name) and target.id == "session")
+
+
+def _session_name(call: ast.AST) -> ast.AST | None:
+    if isinstance(call, ast.Call):
+        for keyword in call.keywords:
+            if keyword.arg == "name":
+                return keyword.value
+    return None
+
+
+def noxfile_sessions(artifact: Path) -> set[str] | None:
+    """The session names of the artifact's ``noxfile.py``, read without running it.
+
+    A function decorated ``@nox.session`` is named by its ``name=`` (else its own name); a
+    registration ``nox.session(name=f"stage{...}")`` names one session per folder
+    ``stages/stageK`` holding a ``pyproject.toml`` (how the student noxfile registers them).
+    None: the artifact has no noxfile (or one that does not parse).
+    """
+    noxfile = artifact / "noxfile.py"
+    if not noxfile.is_file():
+        return None
+    try:
+        tree = ast.parse(noxfile.read_text(encoding="utf-8"))
+    except (SyntaxError, UnicodeDecodeError, ValueError):
+        return None
+    names: set[str] = set()
+    patterns: set[str] = set()
+
+    def add(value: ast.AST | None, default: str | None) -> None:
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            names.add(value.value)
+        elif isinstance(value, ast.JoinedStr) and value.values and isinstance(
+            value.values[0], ast.Constant
+        ):
+            patterns.add(str(value.values[0].value))
+        elif value is None and default is not None:
+            names.add(default)
+
+    decorators: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for decorator in node.decorator_list:
+                if _is_nox_session(decorator):
+                    decorators.add(id(decorator))
+                    add(_session_name(decorator), node.name)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and id(node) not in decorators and _is_nox_session(node):
+            add(_session_name(node), None)
+    for prefix in patterns:
+        if prefix == "stage":
+            names |= {path.name for path in (artifact / "stages").glob("stage[0-9]*")
+                      if (path / "pyproject.toml").is_file()}
+    return names
+
+
+def session_references(line: str) -> list[tuple[str, str]]:
+    """``(command, session)`` of every ``nox -s NAME`` / ``--session NAME`` of a line."""
+    found = []
+    for command in _NOX_COMMAND.finditer(line):
+        args = command["args"].split(" -- ", 1)[0]
+        for option in _SESSION_OPTION.finditer(args):
+            found.append((f"nox{args[:option.end()]}".strip(), option["name"]))
+    return found
+
+
+#: A name that stands for one: ``nox -s stageK`` (any stage session), ``nox -s NAME``.
+_PLACEHOLDER = re.compile(r"(?P<stage>stage)?[A-Z]+")
+
+
+def _names_a_session(name: str, sessions: set[str]) -> bool:
+    placeholder = _PLACEHOLDER.fullmatch(name)
+    if placeholder and placeholder["stage"]:
+        return any(re.fullmatch(r"stage\d+", session) for session in sessions)
+    return placeholder is not None or name in sessions
 
 
 def _session_findings(artifact: Path, files: list[PurePosixPath]) -> list[Finding]:
-    """``nox -s stageN`` in a Markdown file of an artifact that has no ``stages/stageN``."""
-    if not (artifact / "noxfile.py").is_file():
+    """``nox -s NAME`` in a Markdown file of an artifact whose noxfile has no session NAME
+    (``nox -s stageK`` stands for any stage session, an upper-case ``NAME`` for any)."""
+    sessions = noxfile_sessions(artifact)
+    if sessions is None:
         return []
-    sessions = {path.name for path in (artifact / "stages").glob("stage[0-9]*")
-                if (path / "pyproject.toml").is_file()}
     findings = []
     for relative in files:
         if relative.suffix != ".md":
             continue
         text = (artifact / relative).read_text(encoding="utf-8", errors="replace")
         for number, line in enumerate(text.splitlines(), start=1):
-            for match in _SESSION.finditer(line):
-                if match.group(1) not in sessions:
+            for command, name in session_references(line):
+                if not _names_a_session(name, sessions):
                     findings.append(Finding(
-                        "session-name", relative.as_posix(), number, match.group(0),
-                        f"no session {match.group(1)} in this artifact (it has: "
+                        "session-name", relative.as_posix(), number, command,
+                        f"no session {name} in this artifact's noxfile.py (it has: "
                         f"{', '.join(sorted(sessions)) or 'none'})"))
+    return findings
+
+
+#: What only a maintainer reads: an issue number, the instructor tools, the solution markers
+#: (a student sees only the stubs that replaced them).
+_MAINTAINER_WORDS = (
+    (re.compile(r"\bissues?\s+#?\d+\b", re.I), "an issue number"),
+    (re.compile(r"(?<![\w\]/(#&-])#\d+\b(?![\w-])"), "an issue number"),
+    (re.compile(r"(?<![\w./-])instructor/[\w./-]*"), "a path of the instructor tools"),
+    (re.compile(r"#\s*(?:BEGIN|END) SOLUTION\b"), "a solution marker the student never sees"),
+)
+
+
+def _maintainer_findings(artifact: Path, files: list[PurePosixPath]) -> list[Finding]:
+    """Words of the maintainers in a Markdown file a student receives."""
+    findings = []
+    for relative in files:
+        if relative.suffix != ".md":
+            continue
+        text = (artifact / relative).read_text(encoding="utf-8", errors="replace")
+        for number, line in enumerate(text.splitlines(), start=1):
+            for pattern, what in _MAINTAINER_WORDS:
+                for match in pattern.finditer(line):
+                    findings.append(Finding(
+                        "maintainer-words", relative.as_posix(), number, match.group(0),
+                        f"{what}: {line.strip()[:160]}"))
     return findings
 
 
@@ -614,6 +725,7 @@ def check_artifact(
     report.findings += _marker_findings(artifact, files)
     report.findings += _material_findings(files)
     report.findings += _session_findings(artifact, files)
+    report.findings += _maintainer_findings(artifact, files)
     report.findings += check_links(artifact, files)
     return report
 
@@ -643,5 +755,6 @@ __all__ = [
     "find_stubs",
     "github_slug",
     "markdown_anchors",
+    "noxfile_sessions",
     "refuse_leaks",
 ]

@@ -25,7 +25,9 @@ dropped. No marker line is left in a student release, and the hidden tests of
 
 The release is assembled in a scratch folder and leak-checked there
 (:mod:`instructor.leakcheck`); a release that leaks is refused and nothing is written. Links of
-the docs to files the release does not hold are turned into plain text.
+the docs to a later stage's guide are turned into plain text; the images the guides show are
+shipped with them; the maintainers' passages of every Markdown file (between
+``<!-- maintainers -->`` and ``<!-- /maintainers -->``) are left out.
 
 Several stages can go into one DIR (call :func:`write_release` once per stage): the README then
 lists every stage found in DIR.
@@ -432,6 +434,7 @@ def assemble_release(
                 text = re.sub(rf"\bnox -s stage{k}\b", f"nox -s stage{stage}", text)
             (docs / name).write_text(text, encoding="utf-8")
             written.append(f"docs/{name}")
+            written += copy_images(root / "docs", docs, text, shown="docs")
         elif k == stage:
             report.warnings.append(f"docs/{name} does not exist: the release has no copy of it")
     (docs / "index.md").write_text(release_index(root, out), encoding="utf-8")
@@ -456,8 +459,69 @@ def assemble_release(
         markdown = [path] if path.suffix == ".md" else sorted(path.rglob("*.md")) \
             if path.is_dir() else []
         for page in markdown:
+            strip_maintainer_passages(page, shown=page.relative_to(out).as_posix())
             fit_links(out, page)
     return written
+
+
+def copy_images(source: Path, target: Path, text: str, *, shown: str) -> list[str]:
+    """Copy the images a Markdown page of ``source`` shows (``![alt](images/x.png)``) into
+    ``target``; return what was copied, relative to the release (``docs/images/x.png``)."""
+    copied = []
+    for _, link in markdown_links(text):
+        path_part = link.partition("#")[0]
+        if not path_part or _SCHEME.match(path_part) or path_part.endswith(".md"):
+            continue
+        image = (source / path_part).resolve()
+        if not image.is_file() or not image.is_relative_to(source.resolve()):
+            continue
+        relative = image.relative_to(source.resolve())
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(image, target / relative)
+        copied.append(f"{shown}/{relative.as_posix()}")
+    return copied
+
+
+#: A passage of a guide or README for the maintainers only: the release leaves it out.
+MAINTAINERS_BEGIN = "<!-- maintainers -->"
+MAINTAINERS_END = "<!-- /maintainers -->"
+_BEGIN, _END = re.escape(MAINTAINERS_BEGIN), re.escape(MAINTAINERS_END)
+#: A passage of whole lines (the comment lines go too), then one inside a line.
+_MAINTAINER_LINES = re.compile(rf"^[ \t]*{_BEGIN}[ \t]*\n.*?^[ \t]*{_END}[ \t]*(?:\n|\Z)",
+                               re.S | re.M)
+_MAINTAINER_WORDS = re.compile(rf"{_BEGIN}.*?{_END}", re.S)
+
+
+def strip_maintainer_passages(page: Path, *, shown: str) -> None:
+    """Leave out of a released Markdown page what sits between ``<!-- maintainers -->`` and
+    ``<!-- /maintainers -->`` (within a line or across lines, the comments included), keeping
+    its line breaks so that every other line keeps its number.
+
+    Raises:
+        InstructorError: a passage opened and never closed, or closed and never opened.
+    """
+    text = page.read_text(encoding="utf-8")
+    if MAINTAINERS_BEGIN not in text and MAINTAINERS_END not in text:
+        return
+    opened = None
+    for marker in re.finditer(rf"{_BEGIN}|{_END}", text):
+        is_begin = marker.group(0) == MAINTAINERS_BEGIN
+        if is_begin == (opened is not None):  # a BEGIN inside a passage, an END outside one
+            break
+        opened = marker if is_begin else None
+    else:
+        marker = opened
+    if marker is not None:
+        line = text.count("\n", 0, marker.start()) + 1
+        raise InstructorError(f"{shown}:{line}: {marker.group(0)} without its pair: close each "
+                              f"{MAINTAINERS_BEGIN} with {MAINTAINERS_END}")
+    # The passage's line breaks stay (a blank line in Markdown, or a space inside a paragraph),
+    # so a line of the release is the same line of the source: a finding names the source's.
+    def breaks(passage: re.Match[str]) -> str:
+        return "\n" * passage.group(0).count("\n")
+
+    kept = _MAINTAINER_WORDS.sub(breaks, _MAINTAINER_LINES.sub(breaks, text))
+    page.write_text(kept, encoding="utf-8")
 
 
 #: The sections of the monorepo's docs/index.md that a release's docs index keeps: they hold
@@ -551,19 +615,23 @@ def task_order(root: Path, stage: int, stubs: list[Stub]) -> list[dict[str, str]
     return [entry for _, entry in sorted(ranked, key=lambda item: item[0])]
 
 
+_GUIDE = re.compile(r"stage\d+\.md")
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _MD_LINK = re.compile(r"(!?)\[([^\]]*)\]\(([^)\s]+)(\s+\"[^\"]*\")?\)")
 
 
 def fit_links(out: Path, page: Path) -> None:
     """Make a Markdown page of a release hold only links that resolve inside the release.
 
-    A list item that only links to something the release does not hold (another stage's guide,
-    the instructor guide) is dropped; any other such link keeps its text, without the link.
+    A list item that only links to a stage guide the release does not hold (a later stage's) is
+    dropped; any other link to such a guide keeps its text, without the link. Other links
+    (a doc or an image the release does not ship) are left for the leak check to refuse.
     """
     relative = PurePosixPath(page.relative_to(out).as_posix())
     text = page.read_text(encoding="utf-8")
     broken = {target for _, target in markdown_links(text)
-              if resolve_link(out, relative, target) is not None}
+              if _GUIDE.fullmatch(PurePosixPath(target.partition("#")[0]).name)
+              and resolve_link(out, relative, target) is not None}
     if not broken:
         return
     kept = []
