@@ -275,12 +275,14 @@ def _normal(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def allowed_entries(folder: str) -> set[str]:
+@functools.lru_cache(maxsize=8)
+def allowed_entries(folder: str) -> frozenset[str]:
     """The entries of the site-packages ``folder`` that belong to an allowed distribution or
     to one they require (read from the installed metadata, extras left out): the top-level
     modules, packages, ``.libs`` folders and ``.dist-info`` of numpy, scipy, numexpr,
     matplotlib and their dependencies. Everything else (PyTorch, JAX, the test tools, pip)
-    is absent inside a bubblewrap jail, whatever spelling an import uses."""
+    is absent inside a bubblewrap jail, whatever spelling an import uses. Read once per
+    folder and run: every worker's start builds its mounts from it."""
     from importlib import metadata
 
     found = {_normal(d.metadata["Name"] or ""): d
@@ -301,7 +303,7 @@ def allowed_entries(folder: str) -> set[str]:
             top = file.parts[0] if file.parts else ""
             if top and top != "..":
                 kept.add(top)
-    return kept
+    return frozenset(kept)
 
 
 @functools.lru_cache(maxsize=1)
