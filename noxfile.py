@@ -141,9 +141,10 @@ def lint(session: nox.Session) -> None:
 def instructor(session: nox.Session) -> None:
     """Install the instructor tools; run their tests: consistency, releases, grading, autograder."""
     # The grading workers need the stages' runtime packages; the Classroom workflow test renders
-    # the term template (jinja2) and reads it (pyyaml); uv makes one of the virtualenvs the
-    # grader is tried in.
-    session.install(*TEST_DEPS, *STAGE_RUNTIME_DEPS, "hatchling>=1.18", "jinja2", "pyyaml", "uv")
+    # the term template (jinja2) and reads it (pyyaml), a test bakes it (cookiecutter); uv makes
+    # one of the virtualenvs the grader is tried in.
+    session.install(*TEST_DEPS, *STAGE_RUNTIME_DEPS, "hatchling>=1.18", "jinja2", "pyyaml", "uv",
+                    "cookiecutter>=2.4")
     session.install("--quiet", str(ROOT / "instructor"))
     # From the repo root (nox runs there): the root pyproject.toml sets --import-mode=importlib.
     session.run("pytest", "instructor/tests", *session.posargs)
