@@ -1,0 +1,185 @@
+"""The course's roster, due dates, late policy and LMS export (``instructor.course``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from instructor.course.lateness import LatePolicy, assess, cutoff, read_term
+from instructor.course.lms import CANVAS_COLUMNS, Assignment, lms_text
+from instructor.course.roster import match_submissions, read_roster
+from instructor.repo import InstructorError
+
+EST = timezone(timedelta(hours=-5))
+DUE = datetime(2027, 1, 25, 23, 59, tzinfo=EST)
+
+
+def _write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def roster(tmp_path):
+    return read_roster(_write(tmp_path / "roster.csv", (
+        "ID,Name,Email,GitHub Username,Section\n"
+        "s001,Ada Lovelace,ada@uni.edu,ada-l,A\n"
+        "s002,Alan Turing,alan@uni.edu,aturing,B\n"
+        "s003,Grace Hopper,grace@uni.edu,@ghopper,A\n")))
+
+
+def test_the_course_roster_reads_its_columns_by_any_usual_spelling(roster):
+    assert roster.source == "course"
+    assert [s.id for s in roster.students] == ["s001", "s002", "s003"]
+    ada = roster.students[0]
+    assert (ada.name, ada.email, ada.github, ada.section) == (
+        "Ada Lovelace", "ada@uni.edu", "ada-l", "A")
+    assert roster.students[2].github == "ghopper"  # the @ of a handle is not part of it
+
+
+def test_canvas_gradebook_export_is_read_as_canvas_writes_it(tmp_path):
+    # Canvas's export: the five student columns, assignments with their ids, score columns,
+    # a "Points Possible" row and Canvas's own test student.
+    text = ('\ufeffStudent,ID,SIS User ID,SIS Login ID,Section,Stage 1 (4471),Current Score\n'
+            '    Points Possible,,,,,90,(read only)\n'
+            '"Lovelace, Ada",1201,s001,ada,CS101-A,,\n'
+            '"Turing, Alan",1202,s002,aturing,CS101-B,12,\n'
+            '"Student, Test",1299,,,CS101-A,,\n')
+    roster = read_roster(_write(tmp_path / "canvas.csv", text))
+    assert roster.source == "canvas"
+    assert [(s.id, s.name, s.sis_user_id, s.sis_login_id, s.section) for s in roster.students] \
+        == [("1201", "Lovelace, Ada", "s001", "ada", "CS101-A"),
+            ("1202", "Turing, Alan", "s002", "aturing", "CS101-B")]
+    assert roster.find("ada").id == "1201"  # by SIS login
+
+
+@pytest.mark.parametrize("text, words", [
+    ("name,email\nAda,a@x\n", "no id column"),
+    ("id,name\ns1,Ada\ns1,Alan\n", "lines 2 and 3"),
+    ("id,name\n,Ada\n", "without an id"),
+    ("id,name,github\ns1,Ada,ada\ns2,Alan,ADA\n", "share the name 'ada'"),
+])
+def test_a_roster_that_cannot_be_trusted_is_refused_with_the_line(tmp_path, text, words):
+    with pytest.raises(InstructorError, match=words):
+        read_roster(_write(tmp_path / "roster.csv", text))
+
+
+def test_one_row_per_roster_student_missing_unknown_and_two_for_one(roster):
+    matching = match_submissions(
+        ["s001.zip", "stage3-aturing", "ALAN@uni.edu", "mallory", "stage3-ghopper"], roster)
+    rows = {row.student.id: row for row in matching.rows}
+    assert len(matching.rows) == 3
+    assert rows["s001"].submission == "s001.zip" and not rows["s001"].refused
+    # Two submissions of one student: both refused, each named.
+    assert "stage3-aturing" in rows["s002"].refused and "ALAN@uni.edu" in rows["s002"].refused
+    assert rows["s003"].submission == "stage3-ghopper"  # a Classroom repository name
+    assert matching.unknown == ["mallory"]
+    assert matching.graded() == {"s001.zip": rows["s001"].student,
+                                 "stage3-ghopper": rows["s003"].student}
+
+
+def test_a_student_without_a_submission_is_missing(roster):
+    matching = match_submissions(["s001"], roster)
+    assert [(row.student.id, row.submission) for row in matching.rows] == [
+        ("s001", "s001"), ("s002", None), ("s003", None)]
+
+
+def test_classroom_names_match_the_longest_username_suffix(tmp_path):
+    roster = read_roster(_write(tmp_path / "r.csv", "id,name,github\n1,B,bob\n2,X,x-bob\n"))
+    assert roster.find("stage2-x-bob").id == "2"
+    assert roster.find("stage2-bob").id == "1"
+    assert roster.find("stage2-alice") is None
+
+
+# ------------------------------------------------------------------------------- lateness
+
+
+def test_percent_policy_counts_started_days_after_the_grace():
+    policy = LatePolicy(percent_per_day=10, cap_percent=25, max_days=5, grace_minutes=15)
+    on_time = assess(DUE + timedelta(minutes=15), DUE, policy)
+    assert (on_time.days_late, on_time.penalty_percent, on_time.final(40)) == (0, 0, 40)
+    one = assess(DUE + timedelta(minutes=16), DUE, policy)
+    assert (one.days_late, one.penalty_percent, one.final(40)) == (1, 10, 36)
+    two = assess(DUE + timedelta(hours=25), DUE, policy)
+    assert two.days_late == 2 and two.penalty_percent == 20
+    capped = assess(DUE + timedelta(days=4), DUE, policy)
+    assert capped.penalty_percent == 25 and capped.final(40) == 30
+    too_late = assess(DUE + timedelta(days=5, minutes=16), DUE, policy)
+    assert not too_late.accepted and too_late.final(40) == 0
+
+
+def test_late_day_budget_is_spent_across_the_term():
+    policy = LatePolicy(kind="late_days", budget=3, max_days=2, grace_minutes=0)
+    first = assess(DUE + timedelta(hours=30), DUE, policy)  # two days of three
+    assert (first.accepted, first.late_days_used, first.late_days_left, first.final(50)) == (
+        True, 2, 1, 50)
+    second = assess(DUE + timedelta(hours=30), DUE, policy, used_before=2)  # one day left
+    assert not second.accepted and second.final(50) == 0
+    assert cutoff(DUE, policy, used_before=2) == DUE + timedelta(days=1)
+    assert cutoff(DUE, policy) == DUE + timedelta(days=2)  # max_days, not the budget
+
+
+def test_the_term_file_and_extensions(tmp_path):
+    term = _write(tmp_path / "term.json", (
+        '{"due": {"1": "2027-01-25T23:59:00-05:00", "2": "2027-02-08T23:59:00-05:00"},'
+        ' "late_policy": {"kind": "percent", "percent_per_day": 5}}'))
+    extensions = _write(tmp_path / "extensions.csv",
+                        "student,stage,due\ns002,1,2027-01-28T23:59:00-05:00\n")
+    deadlines = read_term(term, extensions)
+    assert deadlines.policy.percent_per_day == 5 and deadlines.policy.kind == "percent"
+    assert deadlines.due_for("s001", 1) == DUE
+    assert deadlines.due_for("s002", 1) == DUE + timedelta(days=3)
+    assert deadlines.due_for("s002", 2) == datetime(2027, 2, 8, 23, 59, tzinfo=EST)
+    with pytest.raises(InstructorError, match="no due date for stage 3"):
+        deadlines.due_for("s001", 3)
+
+
+@pytest.mark.parametrize("text, words", [
+    ('{"due": {"1": "2027-01-25T23:59:00"}}', "no UTC offset"),
+    ('{"due": {"1": "next monday"}}', "not an ISO time"),
+    ('{"due": {"1": "2027-01-25T23:59:00Z"}, "late_policy": {"kind": "sometimes"}}', "kind"),
+    ('{"due": {"1": "2027-01-25T23:59:00Z"}, "late_policy": {"percent": 5}}', "unknown keys"),
+    ('{"due": {"1": "2027-01-25T23:59:00Z"}, "late_policy": {"cap_percent": 150}}', "at most"),
+])
+def test_a_term_file_that_cannot_be_read_right_is_refused(tmp_path, text, words):
+    with pytest.raises(InstructorError, match=words):
+        read_term(_write(tmp_path / "term.json", text))
+
+
+# ------------------------------------------------------------------------------------ LMS
+
+
+def _parse(text):
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def test_canvas_import_file_has_the_documented_layout(roster):
+    assignments = [Assignment(1, "Stage 1 (4471)", 90), Assignment(2, "Stage 2 (4472)", 55)]
+    text = lms_text("canvas", roster, assignments, {1: {"s001": 81.5, "s003": 90}})
+    rows = _parse(text)
+    assert rows[0] == [*CANVAS_COLUMNS, "Stage 1 (4471)", "Stage 2 (4472)"]
+    assert rows[1] == ["Points Possible", "", "", "", "", "90", "55"]
+    by_id = {row[1]: row for row in rows[2:]}
+    assert len(by_id) == len(roster)
+    assert by_id["s001"][5:] == ["81.5", ""]  # stage 2 not graded yet: left alone
+    assert by_id["s002"][5] == "0"  # handed nothing in
+    assert by_id["s003"][0] == "Grace Hopper" and by_id["s003"][4] == "A"
+
+
+def test_moodle_import_file_maps_by_email_and_id_number(roster):
+    text = lms_text("moodle", roster, [Assignment(3, "Mini-Torch stage 3", 51)],
+                    {3: {"s002": 40}})
+    rows = _parse(text)
+    assert rows[0] == ["First name", "Last name", "ID number", "Email address",
+                       "Mini-Torch stage 3"]
+    assert rows[2] == ["Alan", "Turing", "s002", "alan@uni.edu", "40"]
+    assert rows[1][-1] == "0" and rows[3][-1] == "0"
+
+
+def test_roster_cells_cannot_become_formulas(tmp_path):
+    roster = read_roster(_write(tmp_path / "r.csv", 'id,name\ns9,"=HYPERLINK(""x"")"\n'))
+    rows = _parse(lms_text("canvas", roster, [Assignment(1, "Stage 1", 90)], {1: {}}))
+    assert rows[2][0].startswith("'=")
