@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from instructor.course.gradescope_metadata import decide, read_metadata
 from instructor.course.lateness import LatePolicy, assess, cutoff, read_term
 from instructor.course.lms import CANVAS_COLUMNS, Assignment, lms_text
 from instructor.course.roster import match_submissions, read_roster
@@ -183,3 +185,58 @@ def test_roster_cells_cannot_become_formulas(tmp_path):
     roster = read_roster(_write(tmp_path / "r.csv", 'id,name\ns9,"=HYPERLINK(""x"")"\n'))
     rows = _parse(lms_text("canvas", roster, [Assignment(1, "Stage 1", 90)], {1: {}}))
     assert rows[2][0].startswith("'=")
+
+
+# --------------------------------------------------------------------- Gradescope metadata
+
+
+def _metadata(tmp_path, created, previous=(), due="2027-01-25T23:59:00.000000-05:00"):
+    # The fields of Gradescope's documented submission_metadata.json.
+    data = {
+        "id": 123456, "created_at": created,
+        "assignment": {"due_date": due, "group_size": None, "group_submission": False,
+                       "id": 25828, "course_id": 1234, "late_due_date": None,
+                       "release_date": "2027-01-10T00:00:00.000000-05:00",
+                       "title": "Mini-Torch stage 3", "total_points": "51.0"},
+        "submission_method": "upload",
+        "users": [{"email": "Ada@uni.edu", "id": 1234, "name": "Ada Lovelace"}],
+        "previous_submissions": [{"submission_time": t, "score": s, "results": {"score": s}}
+                                 for t, s in previous],
+    }
+    path = tmp_path / "submission_metadata.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return read_metadata(path)
+
+
+def test_gradescope_lateness_comes_from_created_at_not_the_clock(tmp_path):
+    policy = LatePolicy(percent_per_day=10, cap_percent=50, max_days=3, grace_minutes=0)
+    meta = _metadata(tmp_path, "2027-01-26T10:00:00.000000-05:00")
+    assert meta.created_at == DUE + timedelta(hours=10, minutes=1)
+    decision = decide(meta, policy)
+    assert decision.grade and decision.lateness.days_late == 1
+    assert decision.lateness.penalty_percent == 10 and "10 %" in decision.message
+    on_time = decide(_metadata(tmp_path, "2027-01-25T22:00:00-05:00"), policy)
+    assert on_time.lateness.days_late == 0 and on_time.message == ""
+
+
+def test_gradescope_extension_by_email(tmp_path):
+    policy = LatePolicy(grace_minutes=0)
+    meta = _metadata(tmp_path, "2027-01-27T10:00:00-05:00")
+    decision = decide(meta, policy, extensions={"ada@uni.edu": DUE + timedelta(days=3)})
+    assert decision.lateness.days_late == 0
+
+
+def test_gradescope_submission_limit_keeps_the_last_graded_results(tmp_path):
+    previous = [("2027-01-20T10:00:00-05:00", 30.0), ("2027-01-21T10:00:00-05:00", 45.0)]
+    meta = _metadata(tmp_path, "2027-01-22T10:00:00-05:00", previous)
+    decision = decide(meta, LatePolicy(), max_submissions=2)
+    assert not decision.grade and decision.kept.score == 45.0
+    assert "at most 2" in decision.message
+    assert decide(meta, LatePolicy(), max_submissions=3).grade
+
+
+def test_metadata_without_its_fields_is_refused(tmp_path):
+    path = tmp_path / "submission_metadata.json"
+    path.write_text('{"assignment": {}}', encoding="utf-8")
+    with pytest.raises(InstructorError, match="created_at"):
+        read_metadata(path)
