@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -240,3 +241,50 @@ def test_metadata_without_its_fields_is_refused(tmp_path):
     path.write_text('{"assignment": {}}', encoding="utf-8")
     with pytest.raises(InstructorError, match="created_at"):
         read_metadata(path)
+
+
+# -------------------------------------------------------------------- collect with a roster
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_collect_takes_each_students_own_cutoff_and_names_folders_by_roster_id(
+        tmp_path, roster, run_cli):
+    from .test_autograder import git, student_repository
+
+    ada, ada_commits = student_repository(tmp_path / "stage3-ada-l", [
+        "2027-01-20T10:00:00-05:00", "2027-01-27T09:00:00-05:00", "2027-01-29T09:00:00-05:00"])
+    alan, alan_commits = student_repository(tmp_path / "stage3-aturing", [
+        "2027-01-30T09:00:00-05:00"])
+    grace_one, _ = student_repository(tmp_path / "one" / "stage3-ghopper", [
+        "2027-01-20T09:00:00-05:00"])
+    grace_two, _ = student_repository(tmp_path / "two" / "ghopper", [
+        "2027-01-20T09:00:00-05:00"])
+    mallory, _ = student_repository(tmp_path / "stage3-mallory", ["2027-01-20T09:00:00-05:00"])
+    term = _write(tmp_path / "term.json", (
+        '{"due": {"3": "2027-01-25T23:59:00-05:00"}, "late_policy": {"kind": "percent", '
+        '"percent_per_day": 10, "max_days": 2, "grace_minutes": 0}}'))
+    extensions = _write(tmp_path / "ext.csv",
+                        "student,stage,due\ns002,3,2027-01-29T23:59:00-05:00\n")
+    out = tmp_path / "collected"
+    code, _, err = run_cli(
+        "collect", "--term", term, "--stage", "3", "--extensions", extensions,
+        "--roster", tmp_path / "roster.csv", "--out", out,
+        ada, alan, grace_one, grace_two, mallory)
+    assert code == 0, err
+    # Ada: due the 25th, two days late are taken: the commit of the 27th, not the 29th.
+    assert git("rev-parse", "HEAD", cwd=out / "s001") == ada_commits[1]
+    # Alan's extension to the 29th: his commit of the 30th is within the two days.
+    assert git("rev-parse", "HEAD", cwd=out / "s002") == alan_commits[0]
+    assert not (out / "s003").exists()  # two repositories for Grace: both refused
+    rows = {row["repository"]: row for row in csv.DictReader(
+        io.StringIO((out / "collected.csv").read_text(encoding="utf-8")))}
+    assert rows[str(ada)]["student"] == "s001" and rows[str(ada)]["status"] == "collected"
+    assert rows[str(ada)]["due"] == "2027-01-25T23:59:00-05:00"
+    assert rows[str(ada)]["cutoff"] == "2027-01-27T23:59:00-05:00"
+    assert rows[str(alan)]["cutoff"] == "2027-01-31T23:59:00-05:00"
+    for repository in (grace_one, grace_two):
+        status = rows[str(repository)]["status"]
+        assert status.startswith("refused: 2 repositories for student s003"), status
+        assert str(grace_one) in status and str(grace_two) in status
+    assert rows[str(mallory)]["status"].startswith("unknown")
+    assert rows[str(mallory)]["name"] == "stage3-mallory"
