@@ -10,8 +10,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from instructor.course.gradebook import COLUMNS as TERM_COLUMNS
+from instructor.course.gradebook import late_days_spent, term_rows
 from instructor.course.gradescope_metadata import decide, read_metadata
-from instructor.course.lateness import LatePolicy, assess, cutoff, read_term
+from instructor.course.lateness import Deadlines, LatePolicy, assess, cutoff, read_term
 from instructor.course.lms import CANVAS_COLUMNS, Assignment, lms_text
 from instructor.course.roster import match_submissions, read_roster
 from instructor.repo import InstructorError
@@ -288,3 +290,54 @@ def test_collect_takes_each_students_own_cutoff_and_names_folders_by_roster_id(
         assert str(grace_one) in status and str(grace_two) in status
     assert rows[str(mallory)]["status"].startswith("unknown")
     assert rows[str(mallory)]["name"] == "stage3-mallory"
+
+
+# ---------------------------------------------------------------------- the term gradebook
+
+
+def test_the_term_gradebook_has_one_row_per_roster_student_then_the_unknown(roster):
+    graded = [
+        {"student": "s001", "score": "40", "max": "51", "status": "graded", "hidden": "10"},
+        {"student": "stage3-ghopper", "score": "51", "max": "51", "status": "graded",
+         "hidden": "12"},
+        {"student": "mallory", "score": "20", "max": "51", "status": "graded", "hidden": "3"},
+    ]
+    matching = match_submissions(["s001", "stage3-ghopper", "mallory"], roster)
+    deadlines = Deadlines({3: DUE}, LatePolicy(percent_per_day=10, cap_percent=50, max_days=5,
+                                               grace_minutes=0), {})
+    submitted = {"s001": DUE + timedelta(hours=30), "stage3-ghopper": DUE - timedelta(hours=1)}
+    rows = term_rows(graded, matching, 3, max_score=51, deadlines=deadlines,
+                     submitted=submitted)
+    header, body = rows[0], [dict(zip(rows[0], row)) for row in rows[1:]]
+    assert header[:len(TERM_COLUMNS)] == TERM_COLUMNS and header[-1] == "hidden"
+    assert [row["student_id"] for row in body] == ["s001", "s002", "s003", ""]
+    ada, alan, grace, mallory = body
+    assert (ada["raw"], ada["days_late"], ada["penalty_percent"], ada["final"]) == (
+        "40", "2", "20", "32")
+    assert (alan["status"], alan["raw"], alan["final"], alan["max"]) == ("missing", "0", "0", "51")
+    assert (grace["days_late"], grace["final"], grace["submission"]) == (
+        "0", "51", "stage3-ghopper")
+    assert (mallory["status"], mallory["submission"], mallory["raw"]) == ("unknown", "mallory",
+                                                                         "20")
+
+
+def test_a_late_day_budget_spans_the_term(roster, tmp_path):
+    earlier = tmp_path / "stage1.csv"
+    earlier.write_text(f"{','.join(TERM_COLUMNS)}\n"
+                       "s001,Ada,A,s001,graded,50,90,2,2,1,0,50,,\n", encoding="utf-8")
+    used = late_days_spent([earlier])
+    assert used == {"s001": 2}
+    policy = LatePolicy(kind="late_days", budget=3, max_days=3, grace_minutes=0)
+    matching = match_submissions(["s001"], roster)
+    graded = [{"student": "s001", "score": "45", "max": "55", "status": "graded"}]
+    rows = term_rows(graded, matching, 2, max_score=55,
+                     deadlines=Deadlines({2: DUE}, policy, {}),
+                     submitted={"s001": DUE + timedelta(hours=30)}, used_before=used)
+    ada = dict(zip(rows[0], rows[1]))
+    # Two days late with one day left: not taken.
+    assert (ada["status"], ada["final"], ada["late_days_used"]) == ("too late", "0", "0")
+    rows = term_rows(graded, matching, 2, max_score=55,
+                     deadlines=Deadlines({2: DUE}, policy, {}),
+                     submitted={"s001": DUE + timedelta(hours=3)}, used_before=used)
+    ada = dict(zip(rows[0], rows[1]))
+    assert (ada["final"], ada["late_days_used"], ada["late_days_left"]) == ("45", "1", "0")
