@@ -36,7 +36,7 @@ class Module(ABC):
     :meth:`named_modules` and :meth:`apply` (``model.apply(init_weights)``). Arrays that are state
     but not parameters (running statistics) are registered with :meth:`register_buffer`: they are
     in :meth:`state_dict`, not in :meth:`parameters`. ``module(*args, **kwargs)`` calls
-    ``forward(*args, **kwargs)``.
+    ``forward(*args, **kwargs)``, then does the bookkeeping below.
 
     What ``backward`` needs, ``forward`` keeps in plain attributes (``self.x = x``, ``None``
     before the first forward) named in the class attribute ``_cached_names`` (``("x",)`` by
@@ -48,7 +48,9 @@ class Module(ABC):
     otherwise it counts the forward. So call the module, ``model(x)``, not ``model.forward(x)``,
     as in PyTorch; a ``forward`` called directly still caches what ``backward`` needs, but is
     neither counted nor emptied by ``no_grad`` (see :meth:`__call__`). Attribute assignment
-    only registers children.
+    only registers children. The bookkeeping is in ``__call__`` rather than behind an explicit
+    ``save_for_backward`` because the line that caches (``self.x = x``) is the student's code,
+    while ``__call__`` is given code that works whatever a ``forward`` looks like.
 
     A module keeps only its *last* forward's arrays: calling it twice (a GAN discriminator on
     the real batch, then on the fake one) and then running the backward of the first call
