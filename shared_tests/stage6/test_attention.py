@@ -240,3 +240,25 @@ def test_attention_under_no_grad_keeps_no_cache_and_backward_raises(rng):
     assert attn.attn is None, "under no_grad the attention weights are not kept"
     with pytest.raises(RuntimeError, match="no_grad"):
         attn.backward(np.ones_like(y))
+
+
+def _arrays_kept_for_backward(model) -> list[str]:
+    """The array attributes of the tree that are neither parameters, gradients nor buffers."""
+    state = {id(array) for array in model.parameters() + model.buffers()}
+    state |= {id(grad) for grad in model.grads() if grad is not None}
+    return [f"{name}.{attr}" if name else attr
+            for name, module in model.named_modules()
+            for attr, value in vars(module).items()
+            if isinstance(value, np.ndarray) and id(value) not in state]
+
+
+def test_attention_in_training_mode_under_no_grad_keeps_no_array_for_backward(rng):
+    """Not its input, q, k, v, weights or context, nor its attention dropout mask (N, H, T, T)."""
+    attn = MultiHeadSelfAttention(8, 2, dropout=0.5)      # training mode: a mask is drawn
+    x = rng.normal(size=(2, 5, 8)).astype(np.float32)
+    attn(x)
+    assert {"x", "q", "k", "v", "attn", "context", "dropout_mask"} <= set(
+        _arrays_kept_for_backward(attn))
+    with mini_torch.no_grad():
+        attn(x)
+    assert _arrays_kept_for_backward(attn) == [], "under no_grad nothing is kept for backward"

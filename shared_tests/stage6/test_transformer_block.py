@@ -112,6 +112,24 @@ def test_transformer_block_under_no_grad_computes_the_same_output_and_cannot_bac
         block.backward(np.ones_like(y))
 
 
+def test_transformer_block_under_no_grad_keeps_no_array_in_any_sub_module(rng):
+    """Training mode with dropout: the masks, the attention's arrays and every layer's input."""
+    block = TransformerBlock(8, 2, dropout=0.2)
+    x = rng.normal(size=(2, 4, 8)).astype(np.float32)
+    block(x)
+    state = {id(array) for array in block.parameters() + block.buffers()}
+
+    def kept() -> list[str]:
+        return [f"{name}.{attr}" for name, module in block.named_modules()
+                for attr, value in vars(module).items()
+                if isinstance(value, np.ndarray) and id(value) not in state]
+
+    assert {"ln1.x", "attn.attn", "drop1.mask", "mlp.0.x", "mlp.1.x"} <= set(kept())
+    with mini_torch.no_grad():
+        block(x)
+    assert kept() == [], "under no_grad no module of the block keeps an array for backward"
+
+
 def test_transformer_block_state_dict_round_trips(rng):
     source, target = TransformerBlock(8, 2), TransformerBlock(8, 2)
     target.load_state_dict(source.state_dict())

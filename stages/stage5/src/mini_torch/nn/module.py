@@ -36,17 +36,28 @@ class Module(ABC):
     :meth:`named_modules` and :meth:`apply` (``model.apply(init_weights)``). Arrays that are state
     but not parameters (running statistics) are registered with :meth:`register_buffer`: they are
     in :meth:`state_dict`, not in :meth:`parameters`. ``module(*args, **kwargs)`` calls
-    ``forward(*args, **kwargs)``.
+    ``forward(*args, **kwargs)``, then does the bookkeeping below.
 
-    Arrays that ``forward`` keeps for ``backward`` are named in ``_cached_names`` (``("x",)`` by
-    default): under :func:`mini_torch.no_grad` assigning them stores ``None``, and
-    :meth:`_cached` raises a clear error when ``backward`` finds one missing. A module keeps
-    only its *last* forward's arrays: calling it twice (a GAN discriminator on the real batch,
-    then on the fake one) and then running the backward of the first call differentiates the
-    second. Two checks catch it: when the batches differ in shape, the backward's check of
-    ``grad_output`` raises a ``RuntimeError`` (also a ``ValueError``) that says so; and after two
-    forwards, a second backward (the one meant for the other forward) raises a ``RuntimeError``.
-    Both name the fix: call each backward right after its own forward.
+    What ``backward`` needs, ``forward`` keeps in plain attributes (``self.x = x``, ``None``
+    before the first forward) named in the class attribute ``_cached_names`` (``("x",)`` by
+    default; ``Flatten`` keeps ``("input_shape",)``), and ``backward`` reads them through
+    :meth:`_cached` (``self._cached_input()`` for ``x``), which raises a clear error when one
+    is missing. The rest of the bookkeeping happens in one place, :meth:`__call__`, after
+    ``forward`` returns (where PyTorch runs its hooks): under :func:`mini_torch.no_grad` it
+    sets the cached attributes of the module and of every module below it to ``None``, and
+    otherwise it counts the forward. So call the module, ``model(x)``, not ``model.forward(x)``,
+    as in PyTorch; a ``forward`` called directly still caches what ``backward`` needs, but is
+    neither counted nor emptied by ``no_grad`` (see :meth:`__call__`). Attribute assignment
+    only registers children. The bookkeeping is in ``__call__`` rather than behind an explicit
+    ``save_for_backward`` because the line that caches (``self.x = x``) is the student's code,
+    while ``__call__`` is given code that works whatever a ``forward`` looks like.
+
+    A module keeps only its *last* forward's arrays: calling it twice (a GAN discriminator on
+    the real batch, then on the fake one) and then running the backward of the first call
+    differentiates the second. Two checks catch it: when the batches differ in shape, the
+    backward's check of ``grad_output`` raises a ``RuntimeError`` (also a ``ValueError``) that
+    says so; and after two calls, a second backward (the one meant for the other call) raises a
+    ``RuntimeError``. Both name the fix: call each backward right after its own forward.
 
     Examples:
         >>> class Double(Module):
@@ -59,7 +70,10 @@ class Module(ABC):
     """
 
     training: bool = True
-    _cached_names: tuple[str, ...] = ("x",)
+    _cached_names: tuple[str, ...] = ("x",)  # the attributes forward keeps for backward
+    _forwards: int = 0  # calls since the last backward (see __call__)
+    _forwards_before_backward: int = 0  # the calls the last backward followed
+    _cached_without_grad: bool = False  # the last call ran under no_grad and kept nothing
 
     def __init__(self) -> None:
         self.training = True
@@ -70,13 +84,6 @@ class Module(ABC):
             children[name] = value  # a re-assigned name keeps its place, as in PyTorch
         else:
             children.pop(name, None)
-            if name in self._cached_names and value is not None:
-                without_grad = not is_grad_enabled()
-                self.__dict__["_cached_without_grad"] = without_grad
-                if without_grad:
-                    value = None  # no_grad: keep nothing for backward
-                elif name == self._cached_names[0]:  # assigned once per forward: count them
-                    self.__dict__["_forwards"] = self.__dict__.get("_forwards", 0) + 1
         object.__setattr__(self, name, value)
 
     def add_module(self, name: str, module: Module) -> None:
@@ -97,14 +104,38 @@ class Module(ABC):
         """Given ``dL/d(output)``, accumulate parameter gradients and return ``dL/d(input)``."""
 
     def __call__(self, *args, **kwargs):
-        """``module(...)`` is ``module.forward(...)``, with the same arguments (as in PyTorch)."""
-        return self.forward(*args, **kwargs)
+        """``module(...)``: ``forward(...)`` with the same arguments, then the bookkeeping of
+        what ``forward`` kept for ``backward``; this is the only place that does it.
+
+        - Under :func:`mini_torch.no_grad`, every attribute named in ``_cached_names`` becomes
+          ``None``, in this module and in every module below it (a composite's ``forward`` may
+          have called a child's ``forward`` directly), so nothing is kept for a backward, and a
+          backward says why.
+        - Otherwise the call is counted, so that after two calls the second backward is
+          refused (:meth:`_check_one_forward_per_backward`).
+
+        Call the module, not ``forward``, as in PyTorch (where ``__call__`` runs the hooks). A
+        ``forward`` called directly computes and caches as usual and its ``backward`` works,
+        but it is not counted, and under ``no_grad`` its caches are dropped only when the
+        module call around it, if any, returns.
+        """
+        output = self.forward(*args, **kwargs)
+        if is_grad_enabled():
+            self._forwards += 1  # one more forward whose backward may follow
+            self._cached_without_grad = False
+            return output
+        for _, module in self.named_modules():  # no_grad: keep nothing for backward (memory)
+            for name in module._cached_names:
+                if getattr(module, name, None) is not None:
+                    setattr(module, name, None)
+            module._cached_without_grad = True  # so that a backward names no_grad
+        return output
 
     def _cached(self, name: str):
         """The array ``forward`` kept in ``self.<name>``; a clear error if there is none."""
         value = getattr(self, name, None)
         if value is None:
-            if self.__dict__.get("_cached_without_grad"):
+            if self._cached_without_grad:
                 raise RuntimeError(
                     f"{self!r}: backward called after a forward under mini_torch.no_grad(), "
                     f"which keeps nothing for backward; run the forward outside no_grad() to "
@@ -124,8 +155,8 @@ class Module(ABC):
         second backward with no forward of its own means the caller meant one backward per
         forward: it is refused before it adds anything.
         """
-        forwards = self.__dict__.get("_forwards", 0)
-        if forwards == 0 and self.__dict__.get("_forwards_before_backward", 0) > 1:
+        forwards = self._forwards
+        if forwards == 0 and self._forwards_before_backward > 1:
             raise RuntimeError(
                 f"{self!r}: a second backward after {self._forwards_before_backward} forwards. "
                 f"A module keeps only its LAST forward's input, so the previous backward already "
@@ -135,8 +166,8 @@ class Module(ABC):
                 f"forward, concatenated."
             )
         if forwards:
-            self.__dict__["_forwards_before_backward"] = forwards
-        self.__dict__["_forwards"] = 0
+            self._forwards_before_backward = forwards
+        self._forwards = 0
 
     def _cached_input(self) -> np.ndarray:
         """``self.x``, the input the last forward cached (``Linear``, the activations)."""

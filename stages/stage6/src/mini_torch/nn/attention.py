@@ -141,7 +141,8 @@ class MultiHeadSelfAttention(Module):
         (2, 5, 16)
     """
 
-    _cached_names = ("x", "q", "k", "v", "attn", "context")
+    # what forward keeps for backward, all dropped under no_grad (the mask too: (N, H, T, T))
+    _cached_names = ("x", "q", "k", "v", "attn", "context", "dropout_mask")
 
     def __init__(self, embed_dim: int, num_heads: int, causal: bool = True,
                  dropout: float = 0.0, *, rng: np.random.Generator | None = None) -> None:

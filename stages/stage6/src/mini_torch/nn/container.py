@@ -53,7 +53,7 @@ class Sequential(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         # BEGIN SOLUTION
         for module in self.modules:
-            x = module.forward(x)
+            x = module(x)  # the call, not .forward: Module.__call__ keeps the bookkeeping
         return x
         # END SOLUTION
 
