@@ -1,0 +1,499 @@
+"""The figures the guides state about the code are the code's figures.
+
+Each entry of :data:`FACTS` names a document, a phrase that holds one figure (a regular
+expression whose first group is the figure) and a function that computes the figure from the
+code: argparse defaults read from the example scripts, models built at their default size (never
+trained), the bundled data, the release and term tools run into a temporary folder, the graded
+checks and their weights. A figure that no longer matches fails with the document, the phrase,
+the stated and the computed value.
+
+Each entry of :data:`MEASURED` names a measured result (a loss, an accuracy, a time, a ratio):
+its paragraph (or its table and the paragraph before it) must say when it was measured and with
+which command, because such a figure cannot be recomputed in a test.
+
+To add a figure: write the phrase into the guide, then one ``Fact`` line here (or one
+``Measured`` line for a measured result). docs/architecture.md, "Numbers in the docs", says so
+for maintainers.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import functools
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# The instructor tools these figures come from, imported here only (their modules are being
+# regrouped into packages: a move changes these lines and nothing below). The grading package
+# first: it imports the checks, which need it loaded.
+import instructor.grading.scoring as scoring
+from instructor.checks import hidden_checks, stage_checks
+from instructor.cli import main as instructor_cli
+
+from .conftest import REAL_REPO
+
+STAGES = REAL_REPO / "stages"
+HIGHEST_STAGE = max(int(p.name[5:]) for p in STAGES.glob("stage[0-9]*") if p.is_dir())
+
+
+# ------------------------------------------------------------------- reading the code
+
+
+@functools.cache
+def defaults(stage: int, script: str) -> dict[str, object]:
+    """``{"--steps": 3000, ...}``: the literal defaults of ``parser.add_argument`` calls in
+    ``stages/stageN/examples/SCRIPT``, read with ``ast`` (nothing runs)."""
+    tree = ast.parse((STAGES / f"stage{stage}" / "examples" / script).read_text(encoding="utf-8"))
+    found = {}
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "add_argument"
+                and node.args and isinstance(node.args[0], ast.Constant)):
+            for keyword in node.keywords:
+                if keyword.arg == "default":
+                    with contextlib.suppress(ValueError):
+                        found[node.args[0].value] = ast.literal_eval(keyword.value)
+    return found
+
+
+def default(stage: int, script: str, option: str) -> Callable[[], object]:
+    def compute():
+        found = defaults(stage, script)
+        if option not in found:
+            raise RuntimeError(f"stages/stage{stage}/examples/{script} has no literal default "
+                               f"for {option} (it has {sorted(found)})")
+        return found[option]
+    compute.__doc__ = f"the default of {option} in stages/stage{stage}/examples/{script}"
+    return compute
+
+
+STAGE6_MODELS = """
+import json, sys
+import train_char_lm as lm
+a = json.loads(sys.argv[1])
+text = lm.load_text(lm.shakespeare_path())
+vocab = lm.CharVocab(text)
+model = lm.CharTransformer(len(vocab), a["--block-size"], a["--width"], a["--heads"],
+                           a["--layers"], a["--dropout"])
+ids = vocab.encode(text)
+split = int(len(ids) * (1.0 - lm.VAL_FRACTION))
+print(json.dumps({
+    "characters": len(text), "vocabulary": len(vocab), "train characters": split,
+    "lm parameters": int(sum(p.size for p in model.parameters())),
+    "train windows": len(lm.CharDataset(ids[:split], a["--block-size"])),
+}))
+"""
+
+STAGE5_MODELS = """
+import json
+import train_mnist as ex
+model = ex.build_model()
+linear = [m for m in model if hasattr(m, "W")]
+print(json.dumps({
+    "mlp parameters": int(sum(p.size for p in model.parameters())),
+    "mlp layers": "-".join(str(n) for n in [linear[0].W.shape[0]] + [m.W.shape[1] for m in linear]),
+    "train images": len(ex.MNISTDataset(ex.mnist_path("train"))),
+    "test images": len(ex.MNISTDataset(ex.mnist_path("test"), is_train=False)),
+}))
+"""
+
+
+@functools.cache
+def stage_figures(stage: int) -> dict[str, object]:
+    """Figures of stage ``stage``'s examples, computed in a fresh interpreter that imports that
+    stage's ``mini_torch`` (from its ``src``) and its example scripts."""
+    code = {5: STAGE5_MODELS, 6: STAGE6_MODELS}[stage]
+    folder = STAGES / f"stage{stage}"
+    env = {**os.environ, "MPLBACKEND": "Agg",
+           "PYTHONPATH": os.pathsep.join([str(folder / "src"), str(folder / "examples")])}
+    args = json.dumps(defaults(stage, "train_char_lm.py")) if stage == 6 else "{}"
+    done = subprocess.run([sys.executable, "-c", code, args], capture_output=True, text=True,
+                          env=env, cwd=REAL_REPO, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"computing stage {stage}'s figures failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def figure(stage: int, name: str, rounded: int | None = None) -> Callable[[], object]:
+    def compute():
+        value = stage_figures(stage)[name]
+        return round(value, rounded) if rounded is not None else value
+    compute.__doc__ = f"{name} of stage {stage}'s example" + (
+        f", rounded to {10 ** -rounded:,}" if rounded else "")
+    return compute
+
+
+def cli(*args: str) -> str:
+    """What ``python -m instructor ARGS`` prints."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = instructor_cli([str(a) for a in args])
+    if status not in (0, None):
+        raise RuntimeError(f"python -m instructor {' '.join(map(str, args))} exited {status}")
+    return out.getvalue()
+
+
+def numbers_of(pattern: str, text: str, what: str) -> tuple[int, ...]:
+    match = re.search(pattern, text)
+    if match is None:
+        raise RuntimeError(f"{what} printed no line like {pattern!r}:\n{text[-1500:]}")
+    return tuple(int(g) for g in match.groups())
+
+
+@functools.cache
+def release_figures() -> dict[str, int]:
+    """``release --stage 3`` and its leak check, as the instructor guide shows them."""
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "stage3"
+        printed = cli("release", "--stage", "3", "--out", out)
+        stubs, solved = numbers_of(r"(\d+) stubs to implement, (\d+) files carried solved",
+                                   printed, "release")
+        protected, files = numbers_of(r"(\d+) protected stubs, (\d+) files",
+                                      cli("leak-check", out), "leak-check")
+    return {"stubs": stubs, "solved files": solved, "protected": protected, "files": files}
+
+
+@functools.cache
+def term_figures() -> dict[str, object]:
+    """A default term bake (cookiecutter) and ``open-stage --stage 2`` on it."""
+    with tempfile.TemporaryDirectory() as scratch:
+        done = subprocess.run(
+            [sys.executable, "-m", "cookiecutter", "--no-input", str(REAL_REPO / "templates" /
+             "term"), "--output-dir", scratch], capture_output=True, text=True, timeout=300)
+        if done.returncode != 0:
+            raise RuntimeError(f"the default term bake failed:\n{done.stderr[-2000:]}")
+        stubs1, paths1 = numbers_of(r"stage 1 opened in \S+: (\d+) stubs, (\d+) paths written",
+                                    done.stdout, "the bake")
+        term = next(p for p in Path(scratch).iterdir() if not p.name.endswith("-staff"))
+        entries = sorted(p.name + ("/" if p.is_dir() else "") for p in term.iterdir())
+        printed = cli("open-stage", "--stage", "2", "--term", term)
+        protected2, files2 = numbers_of(r"(\d+) protected stubs, (\d+) files", printed,
+                                        "open-stage")
+        stubs2, paths2 = numbers_of(r"stage 2 opened in \S+: (\d+) stubs, (\d+) paths written",
+                                    printed, "open-stage")
+    return {"stubs 1": stubs1, "paths 1": paths1, "entries": entries, "stubs 2": stubs2,
+            "paths 2": paths2, "protected 2": protected2, "files 2": files2}
+
+
+def term(name: str) -> Callable[[], object]:
+    def compute():
+        return term_figures()[name]
+    compute.__doc__ = f"{name} of a default term bake and open-stage 2"
+    return compute
+
+
+def release(name: str) -> Callable[[], object]:
+    def compute():
+        return release_figures()[name]
+    compute.__doc__ = f"{name} of release --stage 3 and its leak check"
+    return compute
+
+
+@functools.cache
+def grading_figures(stage: int) -> dict[str, float]:
+    """The checks a stage-``stage`` submission runs and their points (one draw: a check's name,
+    and so its count, never depends on the draw)."""
+    g = np.random.default_rng(0)
+    public = stage_checks(stage, g)
+    hidden = hidden_checks(REAL_REPO / "instructor" / "hidden_tests" / f"stage{stage}" /
+                           "hidden_checks.py", g)
+    tasks = set(scoring.own_tasks(REAL_REPO, stage))
+    weights = scoring.load_weights(scoring.default_weights_file(stage))
+    scored = [c for c in public if scoring.is_scored(c, tasks)]
+    scored_hidden = [c for c in hidden if scoring.is_scored(c, tasks)]
+    points = {scoring.max_points(c, tasks, weights) for c in scored + scored_hidden}
+    return {"all": len(public) + len(hidden), "public": len(scored),
+            "scored": len(scored) + len(scored_hidden),
+            "hidden": len(scored_hidden), "earlier": len(public) + len(hidden) - len(scored) -
+            len(scored_hidden), "tasks": len(tasks), "points each": points.pop() if
+            len(points) == 1 else float("nan"),
+            "public points": sum(scoring.max_points(c, tasks, weights) for c in scored)}
+
+
+def grading(stage: int, name: str) -> Callable[[], object]:
+    def compute():
+        return grading_figures(stage)[name]
+    compute.__doc__ = f"{name} of stage {stage}'s graded checks"
+    return compute
+
+
+def template_last_stage() -> str:
+    """the default last_stage of templates/term/cookiecutter.json"""
+    config = json.loads((REAL_REPO / "templates" / "term" / "cookiecutter.json").read_text())
+    return f"stage{config['last_stage']}"
+
+
+def highest_stage() -> int:
+    """the highest stages/stageN folder"""
+    return HIGHEST_STAGE
+
+
+def stage_count_word() -> str:
+    """the number of stages/stageN folders, in words"""
+    return ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"][
+        len([p for p in STAGES.glob("stage[0-9]*") if p.is_dir()])]
+
+
+def char_lm_head_width() -> int:
+    """--width / --heads of train_char_lm.py"""
+    found = defaults(6, "train_char_lm.py")
+    return found["--width"] // found["--heads"]
+
+
+def char_lm_drawn_windows() -> int:
+    """--steps x --batch-size of train_char_lm.py"""
+    found = defaults(6, "train_char_lm.py")
+    return found["--steps"] * found["--batch-size"]
+
+
+def bake_tree_entries() -> list[str]:
+    """the top-level entries of a default term bake"""
+    return term_figures()["entries"]
+
+
+# ------------------------------------------------------------------------------ the table
+
+
+@dataclass(frozen=True)
+class Fact:
+    """``pattern``'s first group in ``document`` states ``compute()``."""
+
+    document: str
+    pattern: str
+    compute: Callable[[], object]
+
+
+LM, GAN, MNIST = "train_char_lm.py", "train_gan.py", "train_mnist.py"
+S6, S5, S4, S3, S2, S1 = (f"docs/stage{k}.md" for k in (6, 5, 4, 3, 2, 1))
+INSTRUCTOR = "docs/instructor.md"
+
+FACTS = [
+    # stage 6: the language model
+    Fact(S6, r"\| `D` \| features per position \(`embed_dim`\) \| (\d+) \|",
+         default(6, LM, "--width")),
+    Fact(S6, r"\| `N` \| sequences in the batch \| (\d+) \|", default(6, LM, "--batch-size")),
+    Fact(S6, r"\| `T` \| positions per sequence \(the context length\) \| (\d+) \|",
+         default(6, LM, "--block-size")),
+    Fact(S6, r"\| `H` \| attention heads \| (\d+) \|", default(6, LM, "--heads")),
+    Fact(S6, r"\| `hd` \| features per head, `D / H` \| (\d+) \|", char_lm_head_width),
+    Fact(S6, r"the vocabulary size, or `T` for positions \| (\d+) characters",
+         figure(6, "vocabulary")),
+    Fact(S6, r"with \$V = (\d+)\$ characters", figure(6, "vocabulary")),
+    Fact(S6, r"characters, \$D = (\d+)\$, \$H = \d+\$ heads", default(6, LM, "--width")),
+    Fact(S6, r"\$D = \d+\$, \$H = (\d+)\$ heads", default(6, LM, "--heads")),
+    Fact(S6, r"\$L = (\d+)\$ blocks:", default(6, LM, "--layers")),
+    Fact(S6, r"\$L = \d+\$ blocks: ([\d,]+) parameters", figure(6, "lm parameters")),
+    Fact(S6, r"The example trains for ([\d,]+) steps with `AdamW`", default(6, LM, "--steps")),
+    Fact(S6, r"on batches of (\d+) windows drawn at random", default(6, LM, "--batch-size")),
+    Fact(S6, r"(\d+) steps \(`--warmup`", default(6, LM, "--warmup")),
+    Fact(S6, r"With the default settings \((\d+) blocks, width \d+", default(6, LM, "--layers")),
+    Fact(S6, r"With the default settings \(\d+ blocks, width (\d+), \d+ heads",
+         default(6, LM, "--width")),
+    Fact(S6, r"blocks, width \d+, (\d+) heads, [\d,]+ steps, seed", default(6, LM, "--heads")),
+    Fact(S6, r"\d+ heads, ([\d,]+) steps, seed \d+\)", default(6, LM, "--steps")),
+    Fact(S6, r"\d+ heads, [\d,]+ steps, seed (\d+)\)", default(6, LM, "--seed")),
+    Fact(S6, r"\*\*width (\d+), recipe \(the default\)\*\*", default(6, LM, "--width")),
+    Fact(S6, r"\*\*width \d+, recipe \(the default\)\*\* \| \*\*([\d,]+)\*\*",
+         default(6, LM, "--steps")),
+    Fact(S6, r"([\d,]+) characters \(about [\d.]+ M\), all ASCII", figure(6, "characters")),
+    Fact(S6, r"all ASCII, (\d+) distinct", figure(6, "vocabulary")),
+    Fact(S6, r"The training split has about ([\d,]+) windows",
+         figure(6, "train windows", rounded=-4)),
+    Fact(S6, r"windows; the example's ([\d,]+) steps of \d+ windows", default(6, LM, "--steps")),
+    Fact(S6, r"steps of (\d+) windows draw", default(6, LM, "--batch-size")),
+    Fact(S6, r"windows draw\s+([\d,]+) of them", char_lm_drawn_windows),
+    Fact("docs/performance.md", r"LM's ([\d,]+) steps took \d+ ms each",
+         default(6, LM, "--steps")),
+    # stage 6: the GAN
+    Fact(S6, r"With the default settings \(([\d,]+) steps, width \d+, EMA",
+         default(6, GAN, "--steps")),
+    Fact(S6, r"steps, width (\d+), EMA [\d.]+, seed", default(6, GAN, "--width")),
+    Fact(S6, r"width \d+, EMA ([\d.]+), seed", default(6, GAN, "--ema")),
+    Fact(S6, r"EMA [\d.]+, seed (\d+)\)", default(6, GAN, "--seed")),
+    Fact("docs/performance.md", r"the GAN's ([\d,]+)\s+steps \d+ ms each",
+         default(6, GAN, "--steps")),
+    # stage 5: the MLP on MNIST
+    Fact(S5, r"the course's main example: a ([\d-]+) network", figure(5, "mlp layers")),
+    Fact(S5, r"4,000 images are few for ([\d,]+) parameters",
+         figure(5, "mlp parameters", rounded=-3)),
+    Fact(S5, r"`mnist_path\(\"train\"\)` \(([\d,]+) images\)", figure(5, "train images")),
+    Fact(S5, r"`mnist_path\(\"test\"\)` \(([\d,]+)\)", figure(5, "test images")),
+    Fact(S5, r"Final test accuracy after (\d+) epochs, SGD", default(5, MNIST, "--epochs")),
+    Fact(S5, r"SGD \(momentum 0.9\), batch (\d+), lr", default(5, MNIST, "--batch-size")),
+    Fact(S5, r"`--batch-size` \((\d+)\)", default(5, MNIST, "--batch-size")),
+    Fact(S5, r"The (\d+) epochs take about", default(5, MNIST, "--epochs")),
+    Fact("README.md", r"trains a ([\d-]+) MLP on the bundled", figure(5, "mlp layers")),
+    Fact("README.md", r"MNIST subset \(([\d,]+) training / [\d,]+ test images\)",
+         figure(5, "train images")),
+    Fact("README.md", r"MNIST subset \([\d,]+ training / ([\d,]+) test images\)",
+         figure(5, "test images")),
+    Fact("stages/stage5/README.md", r"in batches of (\d+), for \d+ epochs",
+         default(5, MNIST, "--batch-size")),
+    Fact("stages/stage5/README.md", r"in batches of \d+, for (\d+) epochs",
+         default(5, MNIST, "--epochs")),
+    # stages 1 to 4: the small examples
+    Fact(S4, r"seed 0, default epochs \((\d+)\)", default(4, "train_spirals.py", "--epochs")),
+    Fact(S4, r"`Adam\(lr=([\d.]+)\)` \| MSE < 0.02", default(4, "train_sine.py", "--lr")),
+    Fact(S4, r"With seed 0 and (\d+) epochs:", default(4, "compare_optimizers.py", "--epochs")),
+    Fact(S3, r"98.33 % \(99.33 % after the default (\d+)\)",
+         default(3, "train_spirals.py", "--epochs")),
+    Fact(S3, r"0.0138 \(0.0063 after the default (\d+)\)", default(3, "train_sine.py", "--epochs")),
+    Fact(S3, r"\| `train_sine.py` \| 1 -> 32 -> 32 -> 1, tanh \| `MSELoss` \| ([\d.]+) \|",
+         default(3, "train_sine.py", "--lr")),
+    Fact(S2, r"The example trains a 2 -> (\d+) -> 3 network", default(2, "train_spirals.py",
+                                                                   "--hidden")),
+    Fact(S2, r"full-batch gradient descent \(learning rate ([\d.]+)\)",
+         default(2, "train_spirals.py", "--lr")),
+    Fact(S2, r"reach about 99 % after (\d+) epochs", default(2, "train_spirals.py", "--epochs")),
+    Fact(S1, r"trains a 2 -> (\d+) -> 3 MLP on three spirals", default(1, "train_spirals.py",
+                                                                       "--hidden")),
+    # the instructor guide: what the tools print and write
+    Fact(INSTRUCTOR, r"stage 1 opened in \S+: (\d+) stubs", term("stubs 1")),
+    Fact(INSTRUCTOR, r"stage 1 opened in \S+: \d+ stubs, (\d+) paths written", term("paths 1")),
+    Fact(INSTRUCTOR, r"cs-4xx-fall-2026: (\d+) protected stubs", term("protected 2")),
+    Fact(INSTRUCTOR, r"cs-4xx-fall-2026: \d+ protected stubs, (\d+) files", term("files 2")),
+    Fact(INSTRUCTOR, r"stage 2 opened in \S+: (\d+) stubs", term("stubs 2")),
+    Fact(INSTRUCTOR, r"stage 2 opened in \S+: \d+ stubs, (\d+) paths written", term("paths 2")),
+    Fact(INSTRUCTOR, r"releases/stage3: (\d+) stubs to implement", release("stubs")),
+    Fact(INSTRUCTOR, r"stubs to implement, (\d+) files carried solved", release("solved files")),
+    Fact(INSTRUCTOR, r"releases/stage3: (\d+) protected stubs", release("protected")),
+    Fact(INSTRUCTOR, r"releases/stage3: \d+ protected stubs, (\d+) files", release("files")),
+    Fact(INSTRUCTOR, r"cs-4xx-fall-2026/ +the term repository: what every student gets\n"
+                     r"((?:[├└]── \S+.*\n)+)", bake_tree_entries),
+    Fact(INSTRUCTOR, r"│   └── (stage\d+)/\n└── term.json", template_last_stage),
+    Fact(INSTRUCTOR, r"python -m instructor carry functional.py +# into stages 2..(\d+)",
+         highest_stage),
+    Fact(INSTRUCTOR, r"A file such as `functional.py` exists in all (\w+) stages",
+         stage_count_word),
+    # the instructor guide: checks and points
+    Fact(INSTRUCTOR, r"At stage 3 the (\d+) public\s+checks", grading(3, "public")),
+    Fact(INSTRUCTOR, r"checks and the (\d+) hidden ones are worth", grading(3, "hidden")),
+    Fact(INSTRUCTOR, r"hidden ones are worth (\d+) point each", grading(3, "points each")),
+    Fact(INSTRUCTOR, r"At stage 6\s+the (\d+) public checks", grading(6, "public")),
+    Fact(INSTRUCTOR, r"public checks \(([\d.]+) points each\)", grading(6, "points each")),
+    Fact(INSTRUCTOR, r"points each\) cover each of its (\d+) tasks", grading(6, "tasks")),
+    Fact(INSTRUCTOR, r"A stage-3 submission runs (\d+) checks", grading(3, "all")),
+    Fact(INSTRUCTOR, r"runs \d+ checks \((\d+) scored", grading(3, "scored")),
+    Fact(INSTRUCTOR, r"scored: (\d+) public, \d+ hidden", grading(3, "public")),
+    Fact(INSTRUCTOR, r"scored: \d+ public, (\d+) hidden", grading(3, "hidden")),
+    Fact(INSTRUCTOR, r"hidden; (\d+) of earlier\s+stages' code", grading(3, "earlier")),
+    Fact(INSTRUCTOR, r"Public checks:\s+\d+ / (\d+) points", grading(3, "public points")),
+    Fact(INSTRUCTOR, r"\((\d+) points for the optimizers", grading(4, "public")),
+    Fact(INSTRUCTOR, r"points for the optimizers, (\d+) for the DataLoader", grading(5, "public")),
+    Fact(INSTRUCTOR, r"for the DataLoader, (\d+) for stage 6", grading(6, "public")),
+]
+
+
+def stated_value(text: str) -> object:
+    """The figure as written: ``424,524`` -> 424524, ``0.999`` -> 0.999, a tree -> its
+    entries, a word as it is."""
+    if "── " in text:
+        return sorted(line.split("── ")[1].split()[0] for line in text.splitlines() if line)
+    plain = text.replace(",", "")
+    if re.fullmatch(r"\d+", plain):
+        return int(plain)
+    try:
+        return float(plain)
+    except ValueError:
+        return text
+
+
+@pytest.mark.parametrize("fact", FACTS, ids=lambda f: f"{f.document}:{f.pattern[:40]}")
+def test_each_figure_the_docs_state_is_the_codes(fact):
+    text = (REAL_REPO / fact.document).read_text(encoding="utf-8")
+    matches = re.findall(fact.pattern, text)
+    assert len(matches) == 1, (
+        f"{fact.document}: the phrase {fact.pattern!r} occurs {len(matches)} times, not once; "
+        f"if the sentence changed, update its entry in instructor/tests/test_doc_numbers.py")
+    stated = stated_value(matches[0])
+    computed = fact.compute()
+    same = (stated == computed if not isinstance(computed, float)
+            else isinstance(stated, (int, float)) and abs(stated - computed) < 1e-12)
+    assert same, (
+        f"{fact.document}: the phrase {fact.pattern!r} states {stated!r}, but the code gives "
+        f"{computed!r} ({(fact.compute.__doc__ or '').strip()}); write {computed!r} there")
+
+
+# ----------------------------------------------------------------------- measured results
+
+
+@dataclass(frozen=True)
+class Measured:
+    """The paragraph of ``document`` holding ``pattern`` says when and how it was measured."""
+
+    document: str
+    pattern: str
+
+
+MEASURED = [
+    Measured("README.md", r"about 95 % test accuracy"),
+    Measured(S2, r"all three activations reach about 99 %"),
+    Measured("stages/stage2/README.md", r"The training accuracy ends at about 98 %"),
+    Measured(S3, r"\| `train_spirals.py` \| 2 -> 64 -> 3, ReLU \| `CrossEntropyLoss` \| 1.0"),
+    Measured("stages/stage3/README.md", r"MSE below\s+0.02 in 2000 epochs"),
+    Measured(S4, r"\| 0.01 \| 77.33 % train accuracy"),
+    Measured(S4, r"\| `SGD\(lr=0.1\)` \| 95.67 %, loss 0.21"),
+    Measured(S4, r"\| `train_spirals.py` \| 2 -> 64 -> 3, ReLU \| `CrossEntropyLoss`; "),
+    Measured(S4, r"\| `SGD\(momentum=0.9\)` \| 0.1 \| 0.0303"),
+    Measured(S4, r"Each run takes a fraction of a second"),
+    Measured(S4, r"ends at 72 % with SGD and 58 % with Adam"),
+    Measured("stages/stage4/README.md", r"\(about 99 %\)"),
+    Measured(S5, r"95 % of the test images correctly after one second"),
+    Measured(S5, r"end at \*\*10.0 % test accuracy\*\*"),
+    Measured(S5, r"\| 0 \| 93.90 % \| 94.80 % \|"),
+    Measured(S5, r"That is why epoch 1 reads about 76 %"),
+    Measured(S5, r"With the defaults, the three seeds 0, 1 and 2 end at"),
+    Measured(S5, r"it reaches 99.00 % with `sgd`"),
+    Measured("stages/stage5/README.md", r"about 1 s of training on a 2-core machine"),
+    Measured(S6, r"\| figure \| target \| measured \| the earlier recipe"),
+    Measured(S6, r"\| final val loss \| <= 1.75 nats/char"),
+    Measured(S6, r"\| width 64, earlier \| 6,000 \| 1.868"),
+    Measured(S6, r"300 steps of the old default\s+model took 163 ms"),
+    Measured("docs/pytorch.md", r"accuracy from 14.9 % after the first epoch"),
+    Measured("docs/pytorch.md", r"the GPT reaches a validation loss of about 2.5"),
+    Measured(INSTRUCTOR, r"\*\*Time.\*\* A stage-3 submission runs"),
+    Measured(INSTRUCTOR, r"refused in under 0.01 s by a process of 22 MiB"),
+]
+
+DATE = re.compile(r"measured (?:on |before )?\d{4}-\d{2}-\d{2}")
+COMMAND = re.compile(r"`(?:[A-Z_]+=\S+ )*(?:nox -s [\w-]+|python [^`]+|cookiecutter [^`]+)`")
+
+
+def block_of(text: str, start: int) -> str:
+    """The paragraph around ``start``; for a table row, the table and the paragraphs just
+    before and after it."""
+    paragraphs = re.split(r"\n[ \t]*\n", text)
+    offset = 0
+    for index, paragraph in enumerate(paragraphs):
+        if offset <= start < offset + len(paragraph) + 2:
+            if paragraph.lstrip().startswith("|"):
+                return "\n\n".join(paragraphs[max(0, index - 1):index + 2])
+            return paragraph
+        offset += len(paragraph) + 2
+    return ""
+
+
+@pytest.mark.parametrize("entry", MEASURED, ids=lambda m: f"{m.document}:{m.pattern[:40]}")
+def test_each_measured_result_says_when_and_with_which_command(entry):
+    text = (REAL_REPO / entry.document).read_text(encoding="utf-8")
+    match = re.search(entry.pattern, text)
+    assert match, (f"{entry.document}: no measured result {entry.pattern!r}; if the sentence "
+                   "changed, update its entry in instructor/tests/test_doc_numbers.py")
+    block = block_of(text, match.start())
+    assert DATE.search(block) and COMMAND.search(block), (
+        f"{entry.document}: the measured result {entry.pattern!r} does not say "
+        f"{'when' if not DATE.search(block) else 'with which command'} it was measured; "
+        "add, in its paragraph, e.g. \"(measured 2026-12-07 with `nox -s bench`)\", or "
+        "\"measured before DATE\" when only an upper bound of the date is known:\n"
+        f"{block[:600]}")
