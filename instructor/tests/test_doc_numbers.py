@@ -38,7 +38,13 @@ import pytest
 # The instructor tools these figures come from, imported here only (their modules are being
 # regrouped into packages: a move changes these lines and nothing below). The grading package
 # first: it imports the checks, which need it loaded.
+import instructor.grading.intake as intake
+import instructor.grading.jail as jail
+import instructor.grading.messages as messages
+import instructor.grading.pipeline as pipeline
+import instructor.grading.resources as resources
 import instructor.grading.scoring as scoring
+import instructor.grading.uids as uids
 from instructor.checks import hidden_checks, stage_checks
 from instructor.cli import main as instructor_cli
 
@@ -228,6 +234,18 @@ def grading(stage: int, name: str) -> Callable[[], object]:
     return compute
 
 
+MiB, GiB = 2**20, 2**30
+
+
+def constant(module, name: str, unit: int = 1) -> Callable[[], object]:
+    """``module.name`` in ``unit`` (bytes in MiB, say)."""
+    def compute():
+        value = getattr(module, name) / unit if unit != 1 else getattr(module, name)
+        return int(value) if float(value).is_integer() else value
+    compute.__doc__ = f"{module.__name__}.{name}" + (f" / {unit:,}" if unit != 1 else "")
+    return compute
+
+
 def template_last_stage() -> str:
     """the default last_stage of templates/term/cookiecutter.json"""
     config = json.loads((REAL_REPO / "templates" / "term" / "cookiecutter.json").read_text())
@@ -377,6 +395,47 @@ FACTS = [
          highest_stage),
     Fact(INSTRUCTOR, r"A file such as `functional.py` exists in all (\w+) stages",
          stage_count_word),
+    # the instructor guide: the grader's limits
+    Fact(INSTRUCTOR, r"its directory\): ([\d,]+) files and folders",
+         constant(intake, "MAX_ENTRIES")),
+    Fact(INSTRUCTOR, r"does each zip a folder holds\), (\d+) MiB a file",
+         constant(intake, "MAX_FILE_BYTES", MiB)),
+    Fact(INSTRUCTOR, r"MiB a file, (\d+) MiB in all \(the zips",
+         constant(intake, "MAX_TOTAL_BYTES", MiB)),
+    Fact(INSTRUCTOR, r"a zip entry's name ([\d,]+) bytes", constant(intake, "MAX_NAME_BYTES")),
+    Fact(INSTRUCTOR, r"more than ([\d,]+)\s+entries, or a directory",
+         constant(intake, "MAX_ENTRIES")),
+    Fact(INSTRUCTOR, r"entries, or a directory over (\d+) MiB",
+         constant(intake, "MAX_DIRECTORY_BYTES", MiB)),
+    Fact(INSTRUCTOR, r"the copies of one run hold at most (\d+) MiB",
+         constant(intake, "BATCH_MAX_BYTES", MiB)),
+    Fact(INSTRUCTOR, r"MiB\s+and ([\d,]+) entries together", constant(intake, "BATCH_MAX_ENTRIES")),
+    Fact(INSTRUCTOR, r"`setpriv`; (\d+) \+ its number in the batch", constant(uids, "UID_BASE")),
+    Fact(INSTRUCTOR, r"what the time limits measure\), (\d+) GiB of memory",
+         constant(resources, "JAIL_MEMORY", GiB)),
+    Fact(INSTRUCTOR, r"GiB of memory, (\d+)\s+processes, and an equal",
+         constant(jail, "PROCESSES")),
+    Fact(INSTRUCTOR, r"rlimits on CPU time \((\d+) s a\s+process\)", constant(jail, "CPU_SECONDS")),
+    Fact(INSTRUCTOR, r"address space \((\d+) GiB\), file size",
+         constant(jail, "ADDRESS_SPACE", GiB)),
+    Fact(INSTRUCTOR, r"file size \((\d+) MiB\) and open files", constant(jail, "FILE_SIZE", MiB)),
+    Fact(INSTRUCTOR, r"and open files \((\d+)\)", constant(jail, "OPEN_FILES")),
+    Fact(INSTRUCTOR, r"private tmpfs of (\d+) and \d+ MiB", constant(jail, "TMP_BYTES", MiB)),
+    Fact(INSTRUCTOR, r"private tmpfs of \d+ and (\d+) MiB", constant(jail, "SHM_BYTES", MiB)),
+    Fact(INSTRUCTOR, r"with a deadline too \((\d+) s\)", constant(jail, "WRITE_BACKSTOP")),
+    Fact(INSTRUCTOR, r"its\s+last (\d+) frames, each", constant(messages, "MAX_FRAMES")),
+    Fact(INSTRUCTOR, r"other checks of the submission get (\d+) times the",
+         constant(pipeline, "REPEAT_FACTOR")),
+    Fact(INSTRUCTOR, r"took for them, and at least (\d+) s\.",
+         constant(pipeline, "REPEAT_TIMEOUT")),
+    Fact(INSTRUCTOR, r"backstop remains \((\d+) times the check's",
+         constant(jail, "BACKSTOP_FACTOR")),
+    Fact(INSTRUCTOR, r"limit, at least (\d+) s; \d+ s for a worker",
+         constant(jail, "MIN_BACKSTOP")),
+    Fact(INSTRUCTOR, r"at least \d+ s; (\d+) s for a worker to start",
+         constant(jail, "START_BACKSTOP")),
+    Fact(INSTRUCTOR, r"After (\d+) backstops of one install",
+         constant(pipeline, "BACKSTOPS_TO_DEFER")),
     # the instructor guide: checks and points
     Fact(INSTRUCTOR, r"At stage 3 the (\d+) public\s+checks", grading(3, "public")),
     Fact(INSTRUCTOR, r"checks and the (\d+) hidden ones are worth", grading(3, "hidden")),
