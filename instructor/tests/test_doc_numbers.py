@@ -84,6 +84,28 @@ def default(stage: int, script: str, option: str) -> Callable[[], object]:
     return compute
 
 
+@functools.cache
+def module_constant(stage: int, script: str, name: str) -> object:
+    """The literal value of ``NAME = ...`` at the top level of an example script (``ast``)."""
+    path = STAGES / f"stage{stage}" / "examples" / script
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and getattr(node.targets[0], "id", None) == name):
+            return ast.literal_eval(node.value)
+    raise RuntimeError(f"{path} assigns no literal {name} at its top level")
+
+
+def const(stage: int, script: str, name: str, key: str | None = None,
+          scale: float = 1) -> Callable[[], object]:
+    def compute():
+        value = module_constant(stage, script, name)
+        value = value[key] if key is not None else value
+        return round(value * scale, 10) if scale != 1 else value
+    compute.__doc__ = (f"{name}{f'[{key!r}]' if key else ''} in stages/stage{stage}/examples/"
+                       f"{script}" + (f", times {scale}" if scale != 1 else ""))
+    return compute
+
+
 STAGE6_MODELS = """
 import json, sys
 import train_char_lm as lm
@@ -102,8 +124,9 @@ print(json.dumps({
 """
 
 STAGE5_MODELS = """
-import json
+import json, sys
 import train_mnist as ex
+a = json.loads(sys.argv[1])
 model = ex.build_model()
 linear = [m for m in model if hasattr(m, "W")]
 print(json.dumps({
@@ -111,6 +134,7 @@ print(json.dumps({
     "mlp layers": "-".join(str(n) for n in [linear[0].W.shape[0]] + [m.W.shape[1] for m in linear]),
     "train images": len(ex.MNISTDataset(ex.mnist_path("train"))),
     "test images": len(ex.MNISTDataset(ex.mnist_path("test"), is_train=False)),
+    "last lr": round(ex.cosine_lr(ex.DEFAULT_LR["sgd"], a["--epochs"] - 1, a["--epochs"]), 4),
 }))
 """
 
@@ -123,7 +147,7 @@ def stage_figures(stage: int) -> dict[str, object]:
     folder = STAGES / f"stage{stage}"
     env = {**os.environ, "MPLBACKEND": "Agg",
            "PYTHONPATH": os.pathsep.join([str(folder / "src"), str(folder / "examples")])}
-    args = json.dumps(defaults(stage, "train_char_lm.py")) if stage == 6 else "{}"
+    args = json.dumps(defaults(stage, {5: "train_mnist.py", 6: "train_char_lm.py"}[stage]))
     done = subprocess.run([sys.executable, "-c", code, args], capture_output=True, text=True,
                           env=env, cwd=REAL_REPO, timeout=120)
     if done.returncode != 0:
@@ -257,10 +281,23 @@ def highest_stage() -> int:
     return HIGHEST_STAGE
 
 
+WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+
+
 def stage_count_word() -> str:
     """the number of stages/stageN folders, in words"""
-    return ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"][
-        len([p for p in STAGES.glob("stage[0-9]*") if p.is_dir()])]
+    return WORDS[len([p for p in STAGES.glob("stage[0-9]*") if p.is_dir()])]
+
+
+def gan_checkpoints_word() -> str:
+    """the default of --checkpoints in train_gan.py, in words"""
+    return WORDS[defaults(6, "train_gan.py")["--checkpoints"]]
+
+
+def gan_average_decay() -> float:
+    """min(--ema, (1 + t) / (10 + t)) at t = --steps of train_gan.py, to 4 places"""
+    found = defaults(6, "train_gan.py")
+    return round(min(found["--ema"], (1 + found["--steps"]) / (10 + found["--steps"])), 4)
 
 
 def char_lm_head_width() -> int:
@@ -333,7 +370,24 @@ FACTS = [
     Fact(S6, r"windows draw\s+([\d,]+) of them", char_lm_drawn_windows),
     Fact("docs/performance.md", r"LM's ([\d,]+) steps took \d+ ms each",
          default(6, LM, "--steps")),
+    Fact(S6, r"goes to `char_lm_sample.txt` \((\d+) characters\)", const(6, LM, "SAMPLE_LENGTH")),
+    Fact(S6, r"\(`--temperature`, ([\d.]+) by default", default(6, LM, "--temperature")),
+    Fact(S6, r"The validation split is the last (\d+) % of the text",
+         const(6, LM, "VAL_FRACTION", scale=100)),
+    Fact(S6, r"\$\\beta_2 = ([\d.]+)\$ instead of 0.999\n\(`--beta2`", default(6, LM, "--beta2")),
+    Fact(S6, r"a weight decay of ([\d.]+) instead\nof 0.01 \(`--weight-decay`",
+         default(6, LM, "--weight-decay")),
+    Fact(S6, r"total norm clipped to ([\d.]+) \(`--clip`\)", default(6, LM, "--clip")),
+    Fact(S6, r"then follows a cosine down to a tenth of that\n\(`--min-lr ([\d.]+)`\)",
+         default(6, LM, "--min-lr")),
     # stage 6: the GAN
+    Fact(S6, r"the real target is ([\d.]+), not 1 \(`--real-label`\)",
+         default(6, GAN, "--real-label")),
+    Fact(S6, r"a grid of (\d+) samples at each of \w+ checkpoints", const(6, GAN, "GRID_SIZE")),
+    Fact(S6, r"a grid of \d+ samples at each of (\w+) checkpoints", gan_checkpoints_word),
+    Fact(S6, r"`gan_samples.npy`, ([\d,]+) samples of the final", const(6, GAN, "N_SAMPLES")),
+    Fact(S6, r"it grows to ([\d.]+) by step [\d,]+", gan_average_decay),
+    Fact(S6, r"it grows to [\d.]+ by step ([\d,]+)", default(6, GAN, "--steps")),
     Fact(S6, r"With the default settings \(([\d,]+) steps, width \d+, EMA",
          default(6, GAN, "--steps")),
     Fact(S6, r"steps, width (\d+), EMA [\d.]+, seed", default(6, GAN, "--width")),
@@ -347,6 +401,9 @@ FACTS = [
          figure(5, "mlp parameters", rounded=-3)),
     Fact(S5, r"`mnist_path\(\"train\"\)` \(([\d,]+) images\)", figure(5, "train images")),
     Fact(S5, r"`mnist_path\(\"test\"\)` \(([\d,]+)\)", figure(5, "test images")),
+    Fact(S5, r"starts at \$\\mathrm\{lr\}_0 = ([\d.]+)\$", const(5, MNIST, "DEFAULT_LR", "sgd")),
+    Fact(S5, r"ends near 0 \(([\d.]+) in the last of", figure(5, "last lr")),
+    Fact(S5, r"in the last of \$E = (\d+)\$ epochs", default(5, MNIST, "--epochs")),
     Fact(S5, r"Final test accuracy after (\d+) epochs, SGD", default(5, MNIST, "--epochs")),
     Fact(S5, r"SGD \(momentum 0.9\), batch (\d+), lr", default(5, MNIST, "--batch-size")),
     Fact(S5, r"`--batch-size` \((\d+)\)", default(5, MNIST, "--batch-size")),
@@ -365,6 +422,25 @@ FACTS = [
     Fact(S4, r"`Adam\(lr=([\d.]+)\)` \| MSE < 0.02", default(4, "train_sine.py", "--lr")),
     Fact(S4, r"With seed 0 and (\d+) epochs\s+\(measured",
          default(4, "compare_optimizers.py", "--epochs")),
+    Fact(S4, r"`--optimizer sgd` \(lr ([\d.]+), momentum 0.9, the default\)",
+         const(4, "train_spirals.py", "DEFAULT_LR", "sgd")),
+    Fact(S4, r"the default\), `adam` or `adamw` \(lr ([\d.]+)\)",
+         const(4, "train_spirals.py", "DEFAULT_LR", "adam")),
+    Fact(S4, r"against 99 % at their\ndefaults \(([\d.]+) and [\d.]+;",
+         const(4, "train_spirals.py", "DEFAULT_LR", "sgd")),
+    Fact(S4, r"against 99 % at their\ndefaults \([\d.]+ and ([\d.]+);",
+         const(4, "train_spirals.py", "DEFAULT_LR", "adam")),
+    Fact("stages/stage4/README.md", r"`--optimizer sgd` \(lr ([\d.]+), momentum",
+         const(4, "train_spirals.py", "DEFAULT_LR", "sgd")),
+    Fact("stages/stage4/README.md", r"`adamw` \(lr ([\d.]+)\)",
+         const(4, "train_spirals.py", "DEFAULT_LR", "adamw")),
+    Fact(S3, r"\| `train_spirals.py` \| 2 -> (\d+) -> 3, ReLU \| `CrossEntropyLoss` \|",
+         default(3, "train_spirals.py", "--hidden")),
+    Fact(S3, r"\| `train_spirals.py` \| 2 -> \d+ -> 3, ReLU \| `CrossEntropyLoss` \| ([\d.]+) \|",
+         default(3, "train_spirals.py", "--lr")),
+    Fact(S3, r"\| `train_moons.py` \| 2 -> (\d+) -> 1, ReLU",
+         default(3, "train_moons.py", "--hidden")),
+    Fact(S3, r"\| `BCEWithLogitsLoss` \| ([\d.]+) \|", default(3, "train_moons.py", "--lr")),
     Fact(S3, r"98.33 % \(99.33 % after the default (\d+)\)",
          default(3, "train_spirals.py", "--epochs")),
     Fact(S3, r"0.0138 \(0.0063 after the default (\d+)\)", default(3, "train_sine.py", "--epochs")),
