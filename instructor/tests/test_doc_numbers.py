@@ -186,11 +186,11 @@ def release_figures() -> dict[str, int]:
     """``release --stage 3`` and its leak check, as the instructor guide shows them."""
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "stage3"
-        printed = cli("release", "--stage", "3", "--out", out)
+        printed = cli("release", "--stage", "3", "--out", out, "--root", REAL_REPO)
         stubs, solved = numbers_of(r"(\d+) stubs to implement, (\d+) files carried solved",
                                    printed, "release")
         protected, files = numbers_of(r"(\d+) protected stubs, (\d+) files",
-                                      cli("leak-check", out), "leak-check")
+                                      cli("leak-check", out, "--root", REAL_REPO), "leak-check")
     return {"stubs": stubs, "solved files": solved, "protected": protected, "files": files}
 
 
@@ -207,7 +207,7 @@ def term_figures() -> dict[str, object]:
                                     done.stdout, "the bake")
         term = next(p for p in Path(scratch).iterdir() if not p.name.endswith("-staff"))
         entries = sorted(p.name + ("/" if p.is_dir() else "") for p in term.iterdir())
-        printed = cli("open-stage", "--stage", "2", "--term", term)
+        printed = cli("open-stage", "--stage", "2", "--term", term, "--root", REAL_REPO)
         protected2, files2 = numbers_of(r"(\d+) protected stubs, (\d+) files", printed,
                                         "open-stage")
         stubs2, paths2 = numbers_of(r"stage 2 opened in \S+: (\d+) stubs, (\d+) paths written",
