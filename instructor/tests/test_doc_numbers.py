@@ -49,6 +49,7 @@ from instructor.checks import hidden_checks, stage_checks
 from instructor.cli import main as instructor_cli
 
 from .conftest import REAL_REPO
+from .fixtures import corpus
 
 STAGES = REAL_REPO / "stages"
 HIGHEST_STAGE = max(int(p.name[5:]) for p in STAGES.glob("stage[0-9]*") if p.is_dir())
@@ -109,7 +110,8 @@ def const(stage: int, script: str, name: str, key: str | None = None,
 STAGE6_MODELS = """
 import json, sys
 import train_char_lm as lm
-a = json.loads(sys.argv[1])
+import train_gan as gan
+a, g = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 text = lm.load_text(lm.shakespeare_path())
 vocab = lm.CharVocab(text)
 model = lm.CharTransformer(len(vocab), a["--block-size"], a["--width"], a["--heads"],
@@ -120,6 +122,9 @@ print(json.dumps({
     "characters": len(text), "vocabulary": len(vocab), "train characters": split,
     "lm parameters": int(sum(p.size for p in model.parameters())),
     "train windows": len(lm.CharDataset(ids[:split], a["--block-size"])),
+    "gan parameters (M)": round(sum(p.size for net in (gan.build_generator(g["--width"]),
+                                                       gan.build_discriminator(g["--dropout"]))
+                                    for p in net.parameters()) / 1e6, 1),
 }))
 """
 
@@ -147,8 +152,9 @@ def stage_figures(stage: int) -> dict[str, object]:
     folder = STAGES / f"stage{stage}"
     env = {**os.environ, "MPLBACKEND": "Agg",
            "PYTHONPATH": os.pathsep.join([str(folder / "src"), str(folder / "examples")])}
-    args = json.dumps(defaults(stage, {5: "train_mnist.py", 6: "train_char_lm.py"}[stage]))
-    done = subprocess.run([sys.executable, "-c", code, args], capture_output=True, text=True,
+    args = [json.dumps(defaults(stage, script)) for script in
+            {5: ["train_mnist.py"], 6: ["train_char_lm.py", "train_gan.py"]}[stage]]
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
                           env=env, cwd=REAL_REPO, timeout=120)
     if done.returncode != 0:
         raise RuntimeError(f"computing stage {stage}'s figures failed:\n{done.stderr[-2000:]}")
@@ -267,6 +273,18 @@ def constant(module, name: str, unit: int = 1) -> Callable[[], object]:
         value = getattr(module, name) / unit if unit != 1 else getattr(module, name)
         return int(value) if float(value).is_integer() else value
     compute.__doc__ = f"{module.__name__}.{name}" + (f" / {unit:,}" if unit != 1 else "")
+    return compute
+
+
+def corpus_count(kind: str, stage: int) -> Callable[[], int]:
+    def compute():
+        if kind == "mutants":
+            return len(corpus.MUTANTS[stage])
+        if kind == "fewest":
+            return min(min(len(v) for v in by_task.values())
+                       for by_task in corpus.EQUIVALENT.values())
+        return sum(len(v) for v in corpus.EQUIVALENT[stage].values())
+    compute.__doc__ = f"{kind} of stage {stage} in instructor/tests/fixtures/corpus.py"
     return compute
 
 
@@ -395,6 +413,8 @@ FACTS = [
     Fact(S6, r"EMA [\d.]+, seed (\d+)\)", default(6, GAN, "--seed")),
     Fact("docs/performance.md", r"the GAN's ([\d,]+)\s+steps \d+ ms each",
          default(6, GAN, "--steps")),
+    Fact("docs/performance.md", r"its two Adams\s+update ([\d.]+) M parameters",
+         figure(6, "gan parameters (M)")),
     # stage 5: the MLP on MNIST
     Fact(S5, r"the course's main example: a ([\d-]+) network", figure(5, "mlp layers")),
     Fact(S5, r"4,000 images are few for ([\d,]+) parameters",
@@ -512,6 +532,14 @@ FACTS = [
          constant(jail, "START_BACKSTOP")),
     Fact(INSTRUCTOR, r"After (\d+) backstops of one install",
          constant(pipeline, "BACKSTOPS_TO_DEFER")),
+    # the instructor guide: the corpus the checks are tried against
+    Fact(INSTRUCTOR, r"written another way \((\d+) of stage 3's tasks",
+         corpus_count("equivalent", 3)),
+    Fact(INSTRUCTOR, r"stage 3's tasks, (\d+) of stage 6's", corpus_count("equivalent", 6)),
+    Fact(INSTRUCTOR, r"of stage 6's, at least (\d+) per\s+graded function",
+         corpus_count("fewest", 3)),
+    Fact(INSTRUCTOR, r"a corpus of mutants \((\d+) and \d+", corpus_count("mutants", 3)),
+    Fact(INSTRUCTOR, r"a corpus of mutants \(\d+ and (\d+),", corpus_count("mutants", 6)),
     # the instructor guide: checks and points
     Fact(INSTRUCTOR, r"At stage 3 the (\d+) public\s+checks", grading(3, "public")),
     Fact(INSTRUCTOR, r"checks and the (\d+) hidden ones are worth", grading(3, "hidden")),
