@@ -21,10 +21,11 @@ Everything after ``--`` other than ``--submission PATH`` goes to pytest unchange
 
 from __future__ import annotations
 
+import ast
 import importlib.util
+import re
 import shutil
-import tempfile
-import zipfile
+import sys
 from pathlib import Path
 
 import nox
@@ -35,9 +36,22 @@ STAGES = sorted(
     for path in (ROOT / "stages").glob("stage[0-9]*")
     if (path / "pyproject.toml").is_file()
 )
-TEST_DEPS = ["pytest>=8", "pytest-timeout>=2.3"]
-# The stages' runtime dependencies: the consistency check imports every stage to read signatures.
-STAGE_RUNTIME_DEPS = ["numpy>=1.24", "scipy>=1.10", "matplotlib>=3.7", "numexpr>=2.8"]
+def _runtime_dependencies(pyproject: Path) -> list[str]:
+    """``[project] dependencies`` of a stage's pyproject.toml (tomllib, or its one line on 3.10)."""
+    text = pyproject.read_text(encoding="utf-8")
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib.loads(text)["project"]["dependencies"]
+    line = re.search(r"^dependencies\s*=\s*(\[.*\])\s*$", text, re.MULTILINE)
+    return ast.literal_eval(line[1])
+
+
+# The stages' runtime dependencies, read from the newest stage's pyproject.toml (the one place they
+# are written): the consistency check imports every stage to read signatures, the grader's
+# workers import the package under test.
+STAGE_RUNTIME_DEPS = _runtime_dependencies(ROOT / "stages" / f"stage{max(STAGES)}"
+                                           / "pyproject.toml")
 RUFF = "ruff==0.17.6"
 TORCH = "torch==2.13.0"  # CPU wheel, for comparisons only: never a stage dependency or in its tests
 DEMO_OUTPUT = "demo_output"
@@ -47,72 +61,25 @@ nox.options.sessions = [f"stage{stage}" for stage in STAGES] + ["lint", "instruc
 nox.options.error_on_missing_interpreters = True
 
 
-def _split_submission(session: nox.Session) -> tuple[Path | None, list[str]]:
-    """Take ``--submission PATH`` (or ``--submission=PATH``) out of the pytest arguments."""
-    args = list(session.posargs)
-    submission = None
-    for index, arg in enumerate(args):
-        if arg == "--submission":
-            if index + 1 >= len(args):
-                session.error("--submission needs a path: nox -s stage3 -- --submission PATH")
-            submission = args[index + 1]
-            del args[index:index + 2]
-            break
-        if arg.startswith("--submission="):
-            submission = arg.split("=", 1)[1]
-            del args[index]
-            break
-    if submission is None:
-        return None, args
-    path = Path(session.invoked_from, submission).resolve()
-    if not path.exists():
-        session.error(f"--submission {submission}: {path} does not exist")
-    return path, args
-
-
-def _package_rule():
-    """The grader's rule that finds a submission's package (one file, standard library only)."""
-    path = ROOT / "instructor" / "src" / "instructor" / "grading" / "package_rule.py"
-    spec = importlib.util.spec_from_file_location("mini_torch_package_rule", path)
+def _load(name: str, *parts: str):
+    """A module of the instructor tools that must load without them installed (nox has only nox)."""
+    path = ROOT.joinpath("instructor", "src", "instructor", *parts)
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while they are built
     spec.loader.exec_module(module)
     return module
 
 
-def _package_folder(session: nox.Session, path: Path, stage: int) -> Path:
-    """A submission may be a folder or a zip; its package, found as the grader finds it."""
-    if path.suffix == ".zip":
-        # An absolute path: the tests run the examples from folders of their own.
-        target = Path(tempfile.mkdtemp(prefix="submission-", dir=session.create_tmp())).resolve()
-        with zipfile.ZipFile(path) as archive:
-            archive.extractall(target)
-        path = target
-    rule = _package_rule()
-    try:
-        package = rule.find_package(path, stage)
-    except rule.PackageNotFound as error:
-        session.error(f"{path}: {error}")
-    if not (package / "pyproject.toml").is_file():
-        session.error(f"{package}: the package has no pyproject.toml to install it with")
-    return package
+# The grader's rule that finds a submission's package, and the stage session the students'
+# noxfile runs too (both standard library and nox only).
+PACKAGE_RULE = _load("mini_torch_package_rule", "grading", "package_rule.py")
+STAGE_SESSION = _load("mini_torch_stage_session", "templates", "stage_session.py")
+TEST_DEPS = STAGE_SESSION.TEST_DEPS
 
 
 def _run_stage(session: nox.Session, stage: int) -> None:
-    submission, pytest_args = _split_submission(session)
-    package = ROOT / "stages" / f"stage{stage}"
-    env = {"MINI_TORCH_STAGE": str(stage)}
-    if submission is None:
-        env["MINI_TORCH_EXPECT_VERSION"] = f"0.{stage}.0"
-    else:
-        package = _package_folder(session, submission, stage)
-        session.log(f"testing the submission at {package}")
-    # The tests run the examples of the package under test (its examples/ folder).
-    env["MINI_TORCH_SOURCE"] = str(package)
-    session.install(*TEST_DEPS)
-    # A regular (not editable) install: the tests see exactly what a wheel would contain.
-    session.install("--quiet", str(package))
-    test_dirs = [f"shared_tests/stage{k}" for k in range(1, stage + 1)]
-    session.run("pytest", *test_dirs, *pytest_args, env=env)
+    STAGE_SESSION.run_stage(session, ROOT, stage, PACKAGE_RULE.find_package)
 
 
 def _register_stage(stage: int) -> None:

@@ -3,9 +3,10 @@
 The suite must test the package that nox installed into the session's virtualenv. A stray folder
 named ``mini_torch`` earlier on ``sys.path`` (a student's working copy, a PYTHONPATH entry) would
 silently test the wrong code, so the run stops before collecting anything when the imported package
-does not live in this interpreter's site-packages (or in ``MINI_TORCH_EXPECT_PATH``, where a
-grader installs a submission). Set ``MINI_TORCH_ALLOW_SOURCE=1`` to test an editable install on
-purpose.
+does not live in this interpreter's site-packages or in ``MINI_TORCH_EXPECT_PATH`` (the
+package's ``src`` folder when nox installs it editable, so that a traceback names the file to
+edit; where a grader installs a submission). Set ``MINI_TORCH_ALLOW_SOURCE=1`` to accept any
+copy.
 
 In a student release, ``shared_tests/tasks.json`` (written by the release tool) lists each
 stage's tasks in the order its guide teaches them, with the guide section of each. The tests then
@@ -77,11 +78,11 @@ def pytest_configure(config) -> None:
     ):
         if _editable_install():
             pytest.exit(
-                f"mini_torch is an editable install (pip install -e) of {package_dir}: the tests "
-                f"check the package as a wheel would install it. Run them through nox "
-                f"(nox -s stageN), or reinstall without -e (python -m pip install "
-                f"./stages/stageN), or set MINI_TORCH_ALLOW_SOURCE=1 to test the editable "
-                f"install on purpose.",
+                f"mini_torch is an editable install (pip install -e) of {package_dir}, but "
+                f"nothing told the tests that this is the package under test. Run them through "
+                f"nox (nox -s stageN), which installs the stage editable and says where it is, "
+                f"or set MINI_TORCH_EXPECT_PATH to the folder holding mini_torch (or "
+                f"MINI_TORCH_ALLOW_SOURCE=1 to accept any copy).",
                 returncode=4,
             )
         pytest.exit(

@@ -1,8 +1,8 @@
 """Parity of stage 6's layers with PyTorch: shared set-up and the table of measured errors.
 
-Run with ``nox -s parity``: it installs stage 6 and ``torch==2.13.0`` into one virtualenv. Every
-comparison is made in float64, forward and backward (input and parameter gradients), and its
-largest absolute error is recorded; the run ends with a table of them.
+Run with ``nox -s parity``: it installs stage 6 and PyTorch (the noxfile's ``TORCH`` pin) into
+one virtualenv. Every comparison is made in float64, forward and backward (input and parameter
+gradients), and its largest absolute error is recorded; the run ends with a table of them.
 """
 
 from __future__ import annotations

@@ -446,10 +446,10 @@ def test_collect_checks_out_the_last_commit_before_the_due_date(tmp_path, run_cl
     assert git("rev-parse", "HEAD", cwd=out / "alice") == alice_commits[1]
     assert not (out / "bob").exists()
     rows = (out / "collected.csv").read_text().splitlines()
-    assert rows[0] == "name,repository,commit,date,status"
-    assert any(r.startswith("alice,") and alice_commits[1] in r and r.endswith(",collected")
+    assert rows[0] == "name,repository,commit,date,status,student,due,cutoff"
+    assert any(r.startswith("alice,") and alice_commits[1] in r and ",collected," in r
                for r in rows)
-    assert any(r.startswith("bob,") and r.endswith("no commit before the due date") for r in rows)
+    assert any(r.startswith("bob,") and ",no commit before the due date," in r for r in rows)
     assert "1 of 2 collected" in stdout
 
 

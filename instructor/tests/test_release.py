@@ -159,7 +159,7 @@ def test_release_layout(marked_repo, tmp_path):
         "stages/stage2/src/mini_torch/__init__.py", "shared_tests/conftest.py",
         "shared_tests/stage1/test_stage1.py", "shared_tests/stage2/test_stage2.py",
         "docs/stage2.md", "docs/index.md", "README.md", "noxfile.py", "pyproject.toml",
-        "package_rule.py",
+        "package_rule.py", "stage_session.py",
     ]:
         assert (out / relative).is_file(), relative
     assert "--import-mode=importlib" in (out / "pyproject.toml").read_text()

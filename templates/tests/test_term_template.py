@@ -120,7 +120,8 @@ def _git_log(folder: Path) -> list[str]:
 def test_default_bake_is_a_term_repository_holding_the_first_stage_only(default_bake):
     assert _names(default_bake) == {
         ".git", ".gitignore", ".mini-torch-term.json", "README.md", "carry_forward.py", "docs",
-        "noxfile.py", "package_rule.py", "pyproject.toml", "shared_tests", "stages",
+        "noxfile.py", "package_rule.py", "pyproject.toml", "shared_tests", "stage_session.py",
+        "stages",
     }
     assert _names(default_bake / "stages") == {"stage1"}
     assert _names(default_bake / "shared_tests") == {"conftest.py", "stage1", "tasks.json"}

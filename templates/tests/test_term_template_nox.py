@@ -10,6 +10,7 @@ from the JUnit XML report that pytest writes when the noxfile passes it ``--juni
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -109,6 +110,24 @@ def test_student_stage1_fails_only_with_the_stub_messages(nox_runs):
         if c["outcome"] in ("failure", "error") and STUB_PREFIX not in c["detail"]
     ]
     assert others == [], "\n".join(others[:20])
+
+
+def test_a_failure_names_the_file_the_student_edits(nox_runs):
+    """The stage is installed editable: tracebacks point into the student's own stages/stage1,
+    never into a copy inside the virtualenv that the next run would replace."""
+    student = nox_runs["student"]
+    # pytest names a file under its rootdir (the term) relative to it, any other absolutely; an
+    # example script's traceback comes from Python itself (File "...", line N).
+    source = re.compile(
+        r"(^|\s|/)stages/stage1/(src/mini_torch|examples)/[^\s\"]+\.py(:|\", line )\d+",
+        re.MULTILINE)
+    failures = [c for c in student.cases if c["outcome"] in ("failure", "error")]
+    assert failures, _tail(student)
+    for case in failures:
+        assert source.search(case["detail"]), (
+            f"{case['id']}: the traceback does not name a file under stages/stage1:\n"
+            f"{case['detail'][-1500:]}")
+        assert f"site-packages{os.sep}mini_torch" not in case["detail"], case["id"]
 
 
 def test_student_stage1_passes_what_needs_no_student_code(nox_runs):

@@ -484,8 +484,18 @@ def add_collect_command(subparsers: argparse._SubParsersAction) -> None:
         "committer: compare with the push times GitHub records where it matters.",
     )
     parser.add_argument("repositories", nargs="*", metavar="REPO")
-    parser.add_argument("--before", required=True, metavar="DATE",
-                        help="the due date, ISO 8601 (2026-03-01T23:59:00+01:00)")
+    parser.add_argument("--before", metavar="DATE",
+                        help="the due date, ISO 8601 (2026-03-01T23:59:00+01:00), the same for "
+                        "everyone; or give --term and --stage")
+    parser.add_argument("--roster", type=Path, metavar="FILE",
+                        help="the course's roster (CSV, or Canvas's gradebook export): each "
+                        "repository is checked out as its student's id")
+    parser.add_argument("--term", type=Path, metavar="FILE",
+                        help="the term's term.json (due dates and late policy): each student's "
+                        "own cutoff, their extension and the late days the policy takes")
+    parser.add_argument("--extensions", type=Path, metavar="FILE",
+                        help="student,stage,due rows: a student's own due date (with --term)")
+    parser.add_argument("--stage", type=int, metavar="K", help="the stage (with --term)")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR")
     parser.add_argument("--branch", metavar="B", help="the branch (default: the default one)")
     parser.add_argument("--from", dest="from_file", type=Path, metavar="FILE",
@@ -496,6 +506,8 @@ def add_collect_command(subparsers: argparse._SubParsersAction) -> None:
 def run_collect(args: argparse.Namespace) -> int:
     """Collect every repository and print one line each."""
     from instructor.collect import collect, parse_date
+    from instructor.course.lateness import read_term
+    from instructor.course.roster import read_roster
 
     repositories = list(args.repositories)
     if args.from_file is not None:
@@ -507,7 +519,15 @@ def run_collect(args: argparse.Namespace) -> int:
                          if line.strip() and not line.strip().startswith("#")]
     if not repositories:
         args.parser.error("give REPO... or --from FILE")
-    results = collect(repositories, parse_date(args.before), args.out, branch=args.branch)
+    if (args.before is None) == (args.term is None):
+        args.parser.error("give either --before DATE or --term FILE --stage K")
+    if args.term is not None and args.stage is None:
+        args.parser.error("--term needs --stage K")
+    roster = read_roster(args.roster) if args.roster is not None else None
+    deadlines = read_term(args.term, args.extensions) if args.term is not None else None
+    before = parse_date(args.before) if args.before is not None else None
+    results = collect(repositories, before, args.out, branch=args.branch, roster=roster,
+                      deadlines=deadlines, stage=args.stage)
     for entry in results:
         print(f"{entry.name}: {entry.commit[:12] or '-'} {entry.date} {entry.status}")
     print(f"wrote {args.out / 'collected.csv'}: "

@@ -17,6 +17,16 @@ no ``ext::`` transport, and a commit whose tree holds more than
 :data:`~instructor.grading.intake.MAX_FILE_BYTES`, is refused before it is checked out (what
 ``grade`` would refuse anyway).
 
+With a roster (``--roster FILE``, see :mod:`instructor.course.roster`) each repository is
+matched to its student (a Classroom repository ``<assignment>-<username>`` by the GitHub
+username) and checked out into ``OUT/<student id>``; a repository that matches no roster row
+keeps its own name and the status says so; two repositories of one student are both refused,
+each naming the other. With the term's file (``--term term.json --stage K``, optionally
+``--extensions FILE``, see :mod:`instructor.course.lateness`) each student's deadline is their
+own: the stage's due date or their extension, plus the grace and the days late the policy
+takes; ``collected.csv`` then also holds the student, their due date and that cutoff, and
+``grade --term`` reads the commit dates from it to charge lateness.
+
 Commit dates are written by whoever makes the commit: a student can backdate one. Where the
 deadline matters, compare with the push times GitHub records (the repository's activity, or
 Classroom's own deadline), and grade the collected commit, not the student's latest.
@@ -29,12 +39,15 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from instructor.course.lateness import Deadlines, cutoff
+from instructor.course.roster import Roster
 from instructor.grading.intake import MAX_ENTRIES, MAX_FILE_BYTES, MAX_TOTAL_BYTES
+from instructor.grading.safe import file_name
 from instructor.repo import InstructorError
 
 GIT_TIMEOUT = 300
@@ -55,6 +68,12 @@ class Collected:
     commit: str = ""
     date: str = ""
     status: str = "collected"
+    student: str = ""  # the roster id ("" without a roster, or with no roster row)
+    due: str = ""  # the student's own due date (with --term)
+    cutoff: str = ""  # the last commit date taken: the due date plus what the policy allows
+
+#: The columns of collected.csv.
+COLUMNS = ["name", "repository", "commit", "date", "status", "student", "due", "cutoff"]
 
 
 def parse_date(text: str) -> datetime:
@@ -141,20 +160,60 @@ def _refuse_large(entries: int, total: int, largest: int) -> str:
     return ""
 
 
-def collect(repositories: Sequence[str], before: datetime, out: Path, *,
-            branch: str | None = None) -> list[Collected]:
-    """Clone each repository into ``out`` at its last commit before ``before``."""
-    if shutil.which("git") is None:
-        raise InstructorError("collect needs git on the PATH")
-    out.mkdir(parents=True, exist_ok=True)
-    results, seen = [], set()
+def _plan(repositories: Sequence[str], roster: Roster | None
+          ) -> list[tuple[str, str, str, str]]:
+    """(repository, folder name, roster id, refusal) of each repository, in order."""
+    plan, seen = [], set()
+    owners: dict[str, list[str]] = {}
     for repository in repositories:
         name = repository_name(repository)
+        student = roster.find(name) if roster is not None else None
+        if student is not None:
+            owners.setdefault(student.id, []).append(repository)
+            name = file_name(student.id)
         while name in seen:
             name += "_"
         seen.add(name)
-        entry = Collected(name, repository)
+        plan.append([repository, name, student.id if student else "", ""])
+    for entry in plan:
+        mine = owners.get(entry[2], [])
+        if entry[2] and len(mine) > 1:
+            entry[3] = (f"refused: {len(mine)} repositories for student {entry[2]} "
+                        f"({', '.join(mine)}); keep one and collect again")
+        elif roster is not None and not entry[2]:
+            entry[3] = "unknown: no roster row matches this repository"
+    return [tuple(entry) for entry in plan]
+
+
+def collect(repositories: Sequence[str], before: datetime | None, out: Path, *,
+            branch: str | None = None, roster: Roster | None = None,
+            deadlines: Deadlines | None = None, stage: int | None = None,
+            used: Mapping[str, int] | None = None) -> list[Collected]:
+    """Clone each repository into ``out`` at its last commit before its student's cutoff.
+
+    ``before`` is everyone's due date; with ``deadlines`` (and ``stage``) each student has
+    their own (``used``: late days a student spent on earlier stages, for a late-day budget).
+    """
+    if shutil.which("git") is None:
+        raise InstructorError("collect needs git on the PATH")
+    if before is None and (deadlines is None or stage is None):
+        raise InstructorError("collect needs a due date: --before DATE, or --term FILE with "
+                              "--stage K")
+    out.mkdir(parents=True, exist_ok=True)
+    results = []
+    for repository, name, student, refusal in _plan(repositories, roster):
+        entry = Collected(name, repository, student=student)
         target = out / name
+        limit = before
+        if deadlines is not None and stage is not None:
+            due = deadlines.due_for(student or name, stage)
+            limit = cutoff(due, deadlines.policy, (used or {}).get(student or name, 0))
+            entry.due = due.isoformat()
+        entry.cutoff = limit.isoformat()
+        if refusal.startswith("refused"):
+            entry.status = refusal
+            results.append(entry)
+            continue
         try:
             if target.exists():
                 shutil.rmtree(target)
@@ -164,7 +223,7 @@ def collect(repositories: Sequence[str], before: datetime, out: Path, *,
             _git("clone", "--quiet", "--no-checkout", "--no-recurse-submodules", "--",
                  source, str(target))
             head = default_head(target, branch)
-            commit = _git("rev-list", "-1", f"--before={before.isoformat()}", head, cwd=target)
+            commit = _git("rev-list", "-1", f"--before={limit.isoformat()}", head, cwd=target)
             refused = _refuse_large(*tree_measure(target, commit)) if commit else ""
             if not commit or refused:
                 entry.status = refused or "no commit before the due date"
@@ -175,14 +234,14 @@ def collect(repositories: Sequence[str], before: datetime, out: Path, *,
                      cwd=target)
                 entry.commit = commit
                 entry.date = _git("show", "-s", "--format=%cI", commit, cwd=target)
+                entry.status = refusal or "collected"
         except (InstructorError, subprocess.SubprocessError, OSError) as error:
             entry.status = f"failed: {error}"
             shutil.rmtree(target, ignore_errors=True)
         results.append(entry)
     with open(out / "collected.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["name", "repository", "commit", "date", "status"])
+        writer.writerow(COLUMNS)
         for entry in results:
-            writer.writerow([entry.name, entry.repository, entry.commit, entry.date,
-                             entry.status])
+            writer.writerow([getattr(entry, column) for column in COLUMNS])
     return results

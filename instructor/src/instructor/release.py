@@ -12,6 +12,7 @@
                             ``nox -s carry_forward -- 3``
     DIR/carry_forward.py    copies the student's own earlier code into a new stage
     DIR/package_rule.py     how the noxfile finds a --submission's package (the grader's rule)
+    DIR/stage_session.py    the body of the noxfile's stage sessions (the monorepo's noxfile too)
     DIR/pyproject.toml      the pytest configuration (``--import-mode=importlib``)
 
 What a student writes in stage N is "the element stage N adds": every solution region (see
@@ -448,8 +449,10 @@ def assemble_release(
     (out / "package_rule.py").write_text(
         resources.files("instructor").joinpath("grading", "package_rule.py")
         .read_text(encoding="utf-8"), encoding="utf-8")
+    # The body of its stage sessions, the same file the monorepo's noxfile runs.
+    (out / "stage_session.py").write_text(_template("stage_session.py"), encoding="utf-8")
     written += ["pyproject.toml", ".gitignore", "noxfile.py", "carry_forward.py",
-                "package_rule.py"]
+                "package_rule.py", "stage_session.py"]
     write_manifest(target, files, report.stubs, stage)
     if readme:
         (out / "README.md").write_text(release_readme(out), encoding="utf-8")
