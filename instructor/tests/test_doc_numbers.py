@@ -288,6 +288,11 @@ def corpus_count(kind: str, stage: int) -> Callable[[], int]:
     return compute
 
 
+def quickstart_steps() -> int:
+    """batches of 64 (the Quickstart's) in the bundled training split, the last one partial"""
+    return -(-stage_figures(5)["train images"] // 64)
+
+
 def template_last_stage() -> str:
     """the default last_stage of templates/term/cookiecutter.json"""
     config = json.loads((REAL_REPO / "templates" / "term" / "cookiecutter.json").read_text())
@@ -437,6 +442,7 @@ FACTS = [
          default(5, MNIST, "--batch-size")),
     Fact("stages/stage5/README.md", r"in batches of \d+, for (\d+) epochs",
          default(5, MNIST, "--epochs")),
+    Fact("docs/pytorch.md", r"Here an epoch is only (\d+) steps", quickstart_steps),
     # stages 1 to 4: the small examples
     Fact(S4, r"seed 0, default epochs \((\d+)\)", default(4, "train_spirals.py", "--epochs")),
     Fact(S4, r"`Adam\(lr=([\d.]+)\)` \| MSE < 0.02", default(4, "train_sine.py", "--lr")),
