@@ -513,7 +513,7 @@ def test_extract_takes_bodies_by_name_and_leaves_stubs_empty(release, tmp_path):
                     + "\n\ndef _mine(v):\n    return v + 1\n", encoding="utf-8")
     found = extract(folder, starter)
     assert found.written == 1
-    assert found.bodies[F + "relu"].endswith("return np.maximum(x, 0)  # mine")
+    assert found.bodies[F + "relu"] == "return np.maximum(x, 0)  # mine"  # no given line
     assert found.bodies[F + "relu_backward"] == ""
     assert found.helpers == {"src/mini_torch/functional.py:_mine": "def _mine(v):\n"
                                                                    "    return v + 1"}
@@ -546,3 +546,26 @@ def test_the_command_runs_on_folders_and_reports_the_ones_it_cannot_compare(
     assert "nobody: not compared: no package" in printed
     assert "compared 2 submission(s) of stage 1 (1 pairs" in printed
     assert (tmp_path / "out" / HTML_FILE).is_file()
+
+
+def test_after_grading_compares_the_graded_batch_into_the_grade_folder(batch, tmp_path):
+    from types import SimpleNamespace
+
+    from instructor.grading.results import SubmissionResult
+    from instructor.grading.scoring import own_files
+    from instructor.similarity.command import after_grading
+
+    kit = SimpleNamespace(stage=1, reference_dir=REAL_REPO / "stages" / "stage1",
+                          own_files=own_files(REAL_REPO, 1))
+    source, copier = batch["students"][batch["source"]], batch["students"]["copier"]
+    archive = shutil.make_archive(str(tmp_path / "zipped"), "zip", copier)
+    results = [SubmissionResult(batch["source"], source, 1),
+               SubmissionResult("zipped", Path(archive), 1),
+               SubmissionResult("twice", source, 1, status="refused")]
+    out = tmp_path / "grades"
+    out.mkdir()
+    report = after_grading(results, kit, out)
+    [pair] = report.pairs
+    assert {pair.student_a, pair.student_b} == {batch["source"], "zipped"}
+    assert pair.score == pytest.approx(1.0) and pair.flagged
+    assert (out / HTML_FILE).is_file() and (out / CSV_FILE).is_file()

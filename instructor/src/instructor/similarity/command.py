@@ -6,8 +6,11 @@ The command line registers it in two lines::
     add_arguments(parser); parser.set_defaults(handler=run)
 
 ``run`` takes the parsed arguments and returns the exit status (0 once the report is written,
-whatever it found). ``grade --similarity`` calls :func:`instructor.similarity.similarity_report`
-itself, on the submissions it graded and its own output folder.
+whatever it found). ``grade --similarity`` takes two lines as well: :func:`add_grade_option` in
+the grade command's parser, and once the grade reports are written::
+
+    if args.similarity:
+        print(after_grading(results, kit, out).summary())
 """
 
 from __future__ import annotations
@@ -18,7 +21,14 @@ from pathlib import Path
 from instructor.grading.pipeline import student_names
 from instructor.grading.safe import safe_text
 from instructor.repo import InstructorError, resolve_root
-from instructor.similarity.report import CSV_FILE, FLAG_SCORE, HTML_FILE, similarity_report
+from instructor.similarity.extract import Starter
+from instructor.similarity.report import (
+    CSV_FILE,
+    FLAG_SCORE,
+    HTML_FILE,
+    SimilarityReport,
+    similarity_report,
+)
 
 HELP = "rank pairs of submissions by the similarity of the code students wrote (for staff)"
 DESCRIPTION = (
@@ -66,3 +76,21 @@ def run(args: argparse.Namespace) -> int:
         print(safe_text(f"{name}: not compared: {why}", line_bound=400))
     print(report.summary())
     return 0
+
+
+def add_grade_option(parser: argparse.ArgumentParser) -> None:
+    """``grade --similarity``."""
+    parser.add_argument("--similarity", action="store_true",
+                        help=f"also write OUT/{HTML_FILE} and OUT/{CSV_FILE}: pairs of "
+                        "submissions ranked by the similarity of the code students wrote, for "
+                        "staff (no grade is read or changed)")
+
+
+def after_grading(results, kit, out: Path) -> SimilarityReport:
+    """The report of a graded batch, into grade's output folder ``out``: the submissions of
+    ``results`` (:class:`instructor.grading.results.SubmissionResult`; those the grader refused
+    are left out, a clash of names among them) against the starter code of ``kit``
+    (:class:`instructor.grading.kit.Kit`, built from the repository or loaded)."""
+    students = {result.student: Path(result.source) for result in results
+                if result.status != "refused"}
+    return similarity_report(students, kit.stage, None, out, starter=Starter.from_kit(kit))

@@ -7,8 +7,9 @@ the body of one function or method, named by :func:`instructor.solutions.enclosi
 body of the function of that qualified name in the same file of the submission, found in the
 file's syntax tree:
 
-- the body from its first statement after the docstring to its last line, dedented, comments
-  kept (they are shown to staff; the comparison ignores them);
+- the body after the docstring, dedented, comments kept (they are shown to staff; the
+  comparison ignores them), without the statements the starter code's function gives around
+  the stub (its argument checks) where the body starts or ends with them;
 - empty when the function still holds the release's stub (a top-level
   ``raise NotImplementedError("Stage N: implement ...")``: it cannot return), or is missing;
 - a function of the student's own in one of those files (a helper: a name the starter code
@@ -80,6 +81,7 @@ class Starter:
     tasks: list[Task]
     files: dict[str, str]  # file (relative to the stage folder) -> its released text
     _defined: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    _given: dict[str, set[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_reference(cls, reference: Path, stage: int, files: list[str]) -> Starter:
@@ -125,6 +127,15 @@ class Starter:
             text = self.files.get(file, "")
             self._defined[file] = set(definitions(ast.parse(text))) if text else set()
         return self._defined[file]
+
+    def given(self, task: Task) -> set[str]:
+        """The given statements of ``task``'s function in the starter code."""
+        if task.name not in self._given:
+            text = self.files.get(task.file, "")
+            function = definitions(ast.parse(text)).get(task.scope) if text else None
+            self._given[task.name] = (given_statements(function, text.splitlines())
+                                      if function is not None else set())
+        return self._given[task.name]
 
     def boilerplate(self) -> str:
         """All the starter code, one file after another."""
@@ -216,18 +227,42 @@ def _is_stub(statement: ast.stmt, lines: list[str]) -> bool:
     return bool(STUB_LINE.match(lines[statement.lineno - 1]))
 
 
-def function_body(function: Function, lines: list[str], text: str) -> str:
-    """The body of ``function`` after its docstring, dedented; empty for a stub."""
+def _split_docstring(function: Function) -> tuple[ast.stmt | None, list[ast.stmt]]:
     body = list(function.body)
     if (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
             and isinstance(body[0].value.value, str)):
-        body = body[1:]
+        return body[0], body[1:]
+    return None, body
+
+
+def given_statements(function: Function, lines: list[str]) -> set[str]:
+    """The statements of a starter function around its stub (its argument checks), as
+    position-free :func:`ast.dump` texts."""
+    _, body = _split_docstring(function)
+    return {ast.dump(statement) for statement in body if not _is_stub(statement, lines)}
+
+
+def function_body(function: Function, lines: list[str], text: str,
+                  given: set[str] | frozenset[str] = frozenset()) -> str:
+    """The body of ``function`` after its docstring, dedented, without the ``given``
+    statements it starts or ends with (the starter code's); empty for a stub."""
+    docstring, body = _split_docstring(function)
     if not body or any(_is_stub(statement, lines) for statement in body):
         return ""
-    first, last = body[0], body[-1]
-    if lines[first.lineno - 1][:first.col_offset].strip():  # ``def f(x): return x``
-        return "\n".join(ast.get_source_segment(text, s) or "" for s in body)
-    return textwrap.dedent("\n".join(lines[first.lineno - 1:last.end_lineno]))
+    first, last = 0, len(body)
+    while first < last and ast.dump(body[first]) in given:
+        first += 1
+    while last > first and ast.dump(body[last - 1]) in given:
+        last -= 1
+    kept = body[first:last]
+    if not kept:
+        return ""
+    if lines[kept[0].lineno - 1][:kept[0].col_offset].strip():  # ``def f(x): return x``
+        return "\n".join(ast.get_source_segment(text, s) or "" for s in kept)
+    before = body[first - 1] if first else docstring
+    start = before.end_lineno + 1 if before is not None else kept[0].lineno
+    stop = body[last].lineno - 1 if last < len(body) else kept[-1].end_lineno
+    return textwrap.dedent("\n".join(lines[start - 1:stop])).strip("\n")
 
 
 def extract(package: Path, starter: Starter) -> Extracted:
@@ -259,7 +294,8 @@ def extract(package: Path, starter: Starter) -> Extracted:
                 result.notes.append(f"{file}: no function {task.scope}")
                 result.bodies[task.name] = ""
                 continue
-            result.bodies[task.name] = function_body(function, lines, text)
+            result.bodies[task.name] = function_body(function, lines, text,
+                                                     starter.given(task))
         given = starter.defined(file)
         taken = {task.scope for task in tasks}
         for scope, function in sorted(found.items(), key=lambda item: item[1].lineno):
