@@ -569,3 +569,12 @@ def test_after_grading_compares_the_graded_batch_into_the_grade_folder(batch, tm
     assert {pair.student_a, pair.student_b} == {batch["source"], "zipped"}
     assert pair.score == pytest.approx(1.0) and pair.flagged
     assert (out / HTML_FILE).is_file() and (out / CSV_FILE).is_file()
+
+
+def test_an_out_folder_that_is_a_link_is_refused_before_any_work(tmp_path):
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (tmp_path / "out").symlink_to(target)
+    with pytest.raises(InstructorError, match="not a folder of this user's"):
+        similarity_report({}, 1, REAL_REPO, tmp_path / "out")
+    assert not any(target.iterdir())
