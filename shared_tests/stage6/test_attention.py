@@ -89,6 +89,31 @@ def test_attention_repr_shows_its_configuration():
 
 
 # ------------------------------------------------------------------------------------ forward
+# The forward tests of the function come first: a student release runs the tests of
+# scaled_dot_product_attention before those of its backward, so a wrong forward (a softmax over
+# the wrong axis) is reported here and not first by the backward's gradient check.
+
+@pytest.mark.parametrize("causal", [True, False])
+def test_scaled_dot_product_attention_equals_a_loop_over_rows(causal, rng):
+    """Row i of head (n, h): weights softmax_j(q_i . k_j / sqrt(hd)) over the visible j (j <= i
+    when causal), output sum_j w_j v_j; the weights of hidden positions are 0."""
+    q, k, v = (rng.normal(size=(2, 3, 5, 4)) for _ in range(3))
+    out, weights = scaled_dot_product_attention(q, k, v, causal=causal)
+    expected_out, expected_weights = np.zeros_like(q), np.zeros((2, 3, 5, 5))
+    for n in range(2):
+        for h in range(3):
+            for i in range(5):
+                visible = list(range(i + 1) if causal else range(5))
+                scores = np.array([q[n, h, i] @ k[n, h, j] / 2.0 for j in visible])  # sqrt(4)
+                row = np.exp(scores - scores.max())
+                expected_weights[n, h, i, visible] = row / row.sum()
+                expected_out[n, h, i] = expected_weights[n, h, i] @ v[n, h]
+    np.testing.assert_allclose(weights, expected_weights, rtol=1e-10, atol=1e-12, err_msg=(
+        f"scaled_dot_product_attention weights: a softmax over the last axis (each query's "
+        f"row); {SEE}"))
+    np.testing.assert_allclose(out, expected_out, rtol=1e-10, atol=1e-12,
+                               err_msg=f"scaled_dot_product_attention output; {SEE}")
+
 
 @pytest.mark.parametrize("causal", [True, False])
 @pytest.mark.parametrize("num_heads", [1, 3])
@@ -130,7 +155,8 @@ def test_non_causal_attention_sees_the_whole_sequence(rng):
     assert not np.allclose(attn(x)[:, 0], before[:, 0])
 
 
-def test_causal_attention_weights_are_zero_above_the_diagonal_and_rows_sum_to_one(rng):
+def test_scaled_dot_product_attention_weights_are_zero_above_the_diagonal_and_rows_sum_to_one(
+        rng):
     q, k, v = (rng.normal(size=(2, 3, 5, 4)) for _ in range(3))
     _, weights = scaled_dot_product_attention(q, k, v, causal=True)
     assert weights.shape == (2, 3, 5, 5)

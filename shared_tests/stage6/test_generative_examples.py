@@ -12,8 +12,12 @@ learning starts; the quality targets of the default runs are measured by
 from __future__ import annotations
 
 import math
+import os
+import queue
 import re
 import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +29,9 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 VAL_LOSS_LINE = re.compile(r"final val loss: (\d+(?:\.\d+)?)")
 GAN_FINAL_LINE = re.compile(r"final losses: discriminator (\d+\.\d+), generator (\d+\.\d+)")
 BIGRAM_LINE = re.compile(r"add-one bigram baseline: (\d+\.\d+) nats/char")
+# How long a test waits for a line on a pipe before it calls the example hung (not a timing
+# requirement: an unflushed line would only come after minutes, or at the end of the run).
+PIPE_GUARD_SECONDS = 300
 
 
 @pytest.fixture(scope="session")
@@ -189,4 +196,66 @@ def test_examples_log_progress_with_steps_per_second_and_an_eta(request, run, st
     # the output is not a terminal here: the logged lines are printed, the updates between not
     assert re.search(rf"step\s+{steps}/{steps}\s+\d+\.\d steps/s\s+ETA 0:00", result.stdout), \
         result.stdout
+    assert re.search(rf"step\s+1/{steps}\s", result.stdout), f"the first step is logged too:\n" \
+        f"{result.stdout}"
     assert "\r" not in result.stdout
+
+
+def test_progress_log_is_due_at_the_first_step_every_n_steps_the_last_and_after_the_interval(
+        examples, load_example):
+    """A fake clock: the log is due at step 1, at multiples of ``every``, at the last step,
+    and when ``interval`` seconds have passed since the last logged line (not since the start)."""
+    progress_log = load_example(examples, "progress").ProgressLog
+    now = [0.0]
+    log = progress_log(100, every=20, interval=10.0, clock=lambda: now[0])
+    # (time, step, due?): 9.9 s after the line of step 1 is not due, 10.0 s is; the same after
+    # the line of step 20 (a multiple of every), which restarts the interval
+    timeline = [(0.5, 1, True), (3.0, 2, False), (10.4, 3, False), (10.5, 4, True),
+                (15.0, 5, False), (16.0, 20, True), (25.9, 21, False), (26.0, 22, True),
+                (27.0, 23, False), (28.0, 100, True)]
+    for time, step, expected in timeline:
+        now[0] = time
+        assert log.due(step) is expected, f"step {step} at {time} s: due should be {expected}"
+
+
+@pytest.mark.parametrize("script", ["train_gan.py", "train_char_lm.py"])
+def test_a_long_run_writes_its_first_progress_line_to_a_pipe_while_it_runs(examples, script,
+                                                                          tmp_path):
+    """With stdout a pipe, Python buffers 8 KB before it writes anything: a run of 100,000
+    steps that did not flush would show nothing for minutes. The line of step 1 must arrive
+    while the run goes on (the run is then stopped; the timeout only guards against a hang)."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1")}
+    process = subprocess.Popen(
+        [sys.executable, str(examples / script), "--steps", "100000", "--seed", "0", "--out",
+         str(tmp_path / "out")], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, text=True)
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        for line in process.stdout:
+            lines.put(line)
+        lines.put(None)  # the pipe closed: the run ended
+
+    threading.Thread(target=read, daemon=True).start()
+    seen, first = [], None
+    try:
+        while first is None:
+            try:
+                line = lines.get(timeout=PIPE_GUARD_SECONDS)
+            except queue.Empty:
+                break  # no line at all for minutes
+            if line is None:
+                break
+            seen.append(line)
+            if re.match(r"step\s+\d+/100000\s", line):
+                first = line
+        running = process.poll() is None
+    finally:
+        process.kill()
+        process.wait()
+    assert first is not None, (
+        f"{script}: no progress line reached the pipe (before it closed, or for "
+        f"{PIPE_GUARD_SECONDS} s); flush the progress lines "
+        f"(print(..., flush=True)). Got: {seen}")
+    assert re.match(r"step\s+1/100000\s", first), f"{script}: log the first step, got {first!r}"
+    assert running, f"{script}: the line of step 1 arrived only after the run ended"

@@ -19,10 +19,11 @@ What a student writes in stage N is "the element stage N adds": every solution r
 :mod:`instructor.solutions`) of a file of ``src/mini_torch`` that stage N-1 does not have (for
 stage 1: every file) and of stage N's ``examples/*.py``. Those regions become stubs that raise
 ``NotImplementedError("Stage N: implement <qualified name> (see docs/stageN.md#section)")``,
-the section being the guide's first heading that names the function or its class (else "What
-you implement"). The files carried from earlier stages stay solved; their marker lines are
-dropped. No marker line is left in a student release, and the hidden tests of
-``instructor/hidden_tests`` never go into one.
+the section being the one that teaches it (:func:`guide_section_of`: a heading that names the
+function or its class, else the section whose text names it most, else "What you implement").
+The files carried from earlier stages stay solved; their marker lines are dropped. No marker
+line is left in a student release, and the hidden tests of ``instructor/hidden_tests`` never go
+into one.
 
 The release is assembled in a scratch folder and leak-checked there
 (:mod:`instructor.leakcheck`); a release that leaks is refused and nothing is written. Links of
@@ -208,18 +209,95 @@ def _implement_section(sections: list[tuple[int, str, str]]) -> tuple[int, str, 
     return next((section for section in sections if "implement" in section[1].lower()), None)
 
 
+# Sections that list every task of a stage rather than teach one.
+_OVERVIEW_TITLES = ("implement", "contents", "what this stage adds")
+
+
+def _word_pattern(word: str) -> re.Pattern[str]:
+    """``word`` as a whole word, its parts (split at inner ``_`` and at case changes) joined by
+    nothing, a space, a hyphen or an underscore: ``layer_norm`` names "LayerNorm",
+    ``log_softmax`` "log-softmax", ``MultiHeadSelfAttention`` "Multi-head self-attention"."""
+    core, trailing = word.rstrip("_"), word[len(word.rstrip("_")):]
+    parts = [part for part in re.split(r"_|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", core)
+             if part]
+    joined = r"[\s_-]?".join(re.escape(part) for part in parts) + re.escape(trailing)
+    return re.compile(rf"(?<![A-Za-z0-9_]){joined}(?![A-Za-z0-9_])", re.I)
+
+
+def _section_bodies(text: str, sections: list[tuple[int, str, str]]) -> list[str]:
+    """The text of each section up to the next heading, without its fenced code blocks."""
+    lines = text.splitlines()
+    bodies = []
+    for index, (line, _title, _anchor) in enumerate(sections):
+        end = sections[index + 1][0] - 1 if index + 1 < len(sections) else len(lines)
+        kept, in_fence = [], False
+        for body_line in lines[line:end]:
+            if _FENCE.match(body_line):
+                in_fence = not in_fence
+            elif not in_fence:
+                kept.append(body_line)
+        bodies.append("\n".join(kept))
+    return bodies
+
+
 def guide_section_of(text: str, name: str) -> tuple[int, str] | None:
     """The guide section that teaches a stub: ``(line, anchor)``, or None.
 
-    The first heading that names the stub (its class, or the function without ``_backward``)
-    as a word, else the section "What you implement".
+    The words of a stub are its class (``Linear``, and ``MSE`` for ``MSELoss``) or its
+    function without ``_backward`` (``layer_norm``); a heading names a word when the word's
+    parts appear in it joined by nothing, a space, a hyphen or an underscore (see
+    :func:`_word_pattern`). The section is, in this order:
+
+    1. for a backward (``*_backward``, ``*.backward``): the first heading that names a word and
+       says "backward" ("LayerNorm backward"), else the first such heading whose body names
+       the stub in a code span (```MultiHeadSelfAttention.backward```);
+    2. the first heading that names a word;
+    3. the section, other than the overviews ("What you implement", "Contents", "What this
+       stage adds"), whose body names the stub (its qualified name, else a word) in the most
+       code spans; on a tie, the one that names it nearest the start of its body;
+    4. the section "What you implement".
     """
     sections = guide_sections(text)
-    for word in _task_words(name):
-        pattern = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(word)}(?![A-Za-z0-9_])", re.I)
+    bodies = _section_bodies(text, sections)
+    words = _task_words(name)
+    tail = name.split(":", 1)[1] if ":" in name else name.split(".")[-1]
+    qualified = f"{words[0]}.{tail}" if words[0] != tail.removesuffix("_backward") else tail
+    word_patterns = [_word_pattern(word) for word in words]
+    qualified_pattern = re.compile(
+        rf"(?<![A-Za-z0-9_.]){re.escape(qualified)}(?![A-Za-z0-9_])", re.I
+    )
+
+    def spans_naming(body: str, pattern: re.Pattern[str]) -> int:
+        return sum(1 for span in re.findall(r"`([^`\n]+)`", body) if pattern.search(span))
+
+    def first_span(body: str, pattern: re.Pattern[str]) -> int:
+        found = [m.start() for m in re.finditer(r"`([^`\n]+)`", body) if pattern.search(m[1])]
+        return min(found, default=len(body))
+
+    if tail == "backward" or tail.endswith("_backward"):
+        says_backward = [
+            (section, body) for section, body in zip(sections, bodies)
+            if re.search(r"\bbackward\b", section[1], re.I)
+        ]
+        for (line, title, anchor), _body in says_backward:
+            if any(pattern.search(title) for pattern in word_patterns):
+                return line, anchor
+        for (line, _title, anchor), body in says_backward:
+            if spans_naming(body, qualified_pattern):
+                return line, anchor
+    for pattern in word_patterns:
         for line, title, anchor in sections:
             if pattern.search(title):
                 return line, anchor
+    for pattern in [qualified_pattern, *word_patterns]:
+        counts = [
+            (spans_naming(body, pattern), -first_span(body, pattern), -line, anchor)
+            for (line, title, anchor), body in zip(sections, bodies)
+            if not any(overview in title.lower() for overview in _OVERVIEW_TITLES)
+        ]
+        best = max(counts, default=(0, 0, 0, ""))
+        if best[0]:
+            return -best[2], best[3]
     implement = _implement_section(sections)
     return (implement[0], implement[2]) if implement else None
 

@@ -62,7 +62,7 @@ def main() -> None:
     for epoch in range(1, args.epochs + 1):
         losses.append(train_step(model, X, y, args.lr))
         if epoch == 1 or epoch % max(1, args.epochs // 10) == 0:
-            print(f"epoch {epoch:5d}  mse {losses[-1]:.5f}")
+            print(f"epoch {epoch:5d}  mse {losses[-1]:.5f}", flush=True)
     seconds = time.perf_counter() - start
 
     mse = float(F.mse_loss(model(X), y))

@@ -71,7 +71,7 @@ def main() -> None:
         losses.append(train_step(model, X, targets, args.lr, criterion))
         if epoch == 1 or epoch % max(1, args.epochs // 10) == 0:
             acc = F.accuracy(model(X), y)
-            print(f"epoch {epoch:5d}  loss {losses[-1]:.4f}  train accuracy {acc:.2%}")
+            print(f"epoch {epoch:5d}  loss {losses[-1]:.4f}  train accuracy {acc:.2%}", flush=True)
     seconds = time.perf_counter() - start
 
     model.eval()

@@ -58,7 +58,7 @@ def main() -> None:
     results = {}
     for name in ("sgd", "adam", "adamw"):
         results[name] = run(name, args)
-        print(f"{name:6s} done: train accuracy {results[name]['accuracy']:.2%}")
+        print(f"{name:6s} done: train accuracy {results[name]['accuracy']:.2%}", flush=True)
 
     curves_png = viz.plot_history({name: r["losses"] for name, r in results.items()},
                                   args.out / "optimizers_loss.png",

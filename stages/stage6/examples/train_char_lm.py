@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from progress import progress_line, show_progress  # shared with the sibling example
+from progress import ProgressLog, progress_line, show_progress  # shared with the sibling example
 
 import mini_torch
 import mini_torch.nn as nn
@@ -252,6 +252,8 @@ def main() -> None:
     print(f"{n_params:,} parameters; {optimizer}, schedule={args.schedule}")
 
     log_every = max(1, min(100, args.steps // 10))
+    # a logged line at the first step, every log_every steps and at least every 10 s
+    progress = ProgressLog(args.steps, every=log_every)
     history: dict[str, list[float]] = {"train loss": [], "val loss (64 windows)": []}
     val_inputs, val_targets = split_windows(val_ids, args.block_size)
     # A quick look during training: 64 windows spread evenly over the validation split.
@@ -264,7 +266,8 @@ def main() -> None:
         for x, y in loader:
             step_start = time.perf_counter()
             optimizer.lr = learning_rate(args, step)
-            loss_sum += lm_step(model, x, y, criterion, optimizer, args.clip)
+            loss = lm_step(model, x, y, criterion, optimizer, args.clip)
+            loss_sum += loss
             train_seconds += time.perf_counter() - step_start
             step += 1
             if step % log_every == 0:
@@ -272,10 +275,11 @@ def main() -> None:
                 history["val loss (64 windows)"].append(
                     evaluate(model, val_inputs[probe], val_targets[probe]))
                 loss_sum = 0.0
-                show_progress(progress_line(
-                    step, args.steps, train_seconds,
-                    f"train loss {history['train loss'][-1]:.4f}  val loss (64 windows) "
-                    f"{history['val loss (64 windows)'][-1]:.4f}"), final=True)
+            if progress.due(step):  # the last logged losses, or this step's before the first
+                logged = (f"train loss {history['train loss'][-1]:.4f}  val loss (64 windows) "
+                          f"{history['val loss (64 windows)'][-1]:.4f}"
+                          if history["train loss"] else f"train loss {loss:.4f}")
+                show_progress(progress_line(step, args.steps, train_seconds, logged), final=True)
             elif step % 10 == 0:
                 show_progress(progress_line(step, args.steps, train_seconds))
             if step == args.steps:

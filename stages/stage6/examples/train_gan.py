@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from progress import progress_line, show_progress  # shared with the sibling example
+from progress import ProgressLog, progress_line, show_progress  # shared with the sibling example
 
 import mini_torch
 import mini_torch.nn as nn
@@ -234,6 +234,8 @@ def main() -> None:
     fixed_noise = sample_noise(GRID_SIZE)  # the same z at every checkpoint
     checkpoints = set(np.linspace(0, args.steps, args.checkpoints + 1, dtype=int)[1:].tolist())
     log_every = max(1, min(100, args.steps // 10))
+    # a logged line at the first step, every 10 * log_every steps and at least every 10 s
+    progress = ProgressLog(args.steps, every=log_every * 10)
     history: dict[str, list[float]] = {"discriminator loss": [], "generator loss": []}
     d_sum = g_sum = 0.0
     grids = []
@@ -255,7 +257,7 @@ def main() -> None:
                 history["discriminator loss"].append(d_sum / log_every)
                 history["generator loss"].append(g_sum / log_every)
                 d_sum = g_sum = 0.0
-            if step % (log_every * 10) == 0 or step == args.steps:
+            if progress.due(step):
                 show_progress(progress_line(step, args.steps, train_seconds,
                                             f"d_loss {d_loss:.4f}  g_loss {g_loss:.4f}"),
                               final=True)

@@ -148,7 +148,8 @@ def main() -> None:
         history["test accuracy"].append(test_accuracy)
         print(f"epoch {epoch + 1:3d}/{args.epochs}  lr {optimizer.lr:.2e}  "
               f"loss {train_loss:.4f}  train accuracy {train_accuracy:.2%}  "
-              f"test accuracy {test_accuracy:.2%}  {time.perf_counter() - epoch_start:.2f} s")
+              f"test accuracy {test_accuracy:.2%}  {time.perf_counter() - epoch_start:.2f} s",
+              flush=True)
     seconds = time.perf_counter() - start
 
     model.eval()
