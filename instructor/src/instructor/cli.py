@@ -20,9 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from instructor import __version__
-from instructor.autograder import build_autograder
-from instructor.carry import carry_all, carry_paths
-from instructor.consistency import check_repo
+from instructor.gradescope.autograder import build_autograder
 from instructor.grading import (
     GradeOptions,
     SubmissionResult,
@@ -40,10 +38,12 @@ from instructor.grading.reports import (
 )
 from instructor.grading.safe import safe_text
 from instructor.grading.scoring import POLICIES, default_weights_file, load_weights
-from instructor.leakcheck import LeakError
-from instructor.release import write_release
-from instructor.repo import InstructorError, resolve_root
-from instructor.solutions import MarkerError
+from instructor.release.leakcheck import LeakError
+from instructor.release.release import write_release
+from instructor.release.solutions import MarkerError
+from instructor.stages.carry import carry_all, carry_paths
+from instructor.stages.consistency import check_repo
+from instructor.stages.repo import InstructorError, resolve_root
 
 PROG = "mini-torch-instructor"
 
@@ -208,7 +208,7 @@ def add_open_stage_command(subparsers: argparse._SubParsersAction) -> None:
 
 def run_open_stage(args: argparse.Namespace) -> int:
     """Open the stage and print what was written."""
-    from instructor.term import open_stage
+    from instructor.term.repository import open_stage
 
     report = open_stage(resolve_root(args.root), args.term, args.stage, update=args.update,
                         commit=not args.no_commit)
@@ -236,7 +236,7 @@ def add_publish_key_command(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_publish_key(args: argparse.Namespace) -> int:
-    from instructor.term import publish_key
+    from instructor.term.repository import publish_key
 
     report = publish_key(resolve_root(args.root), args.term, args.stage,
                          commit=not args.no_commit)
@@ -264,7 +264,7 @@ def add_leak_check_command(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_leak_check(args: argparse.Namespace) -> int:
-    from instructor.leakcheck import check_artifact
+    from instructor.release.leakcheck import check_artifact
 
     if not args.artifact.is_dir():
         raise InstructorError(f"{args.artifact}: no such folder")

@@ -35,7 +35,7 @@ from datetime import datetime
 from pathlib import Path
 
 from instructor.grading.intake import MAX_ENTRIES, MAX_FILE_BYTES, MAX_TOTAL_BYTES
-from instructor.repo import InstructorError
+from instructor.stages.repo import InstructorError
 
 GIT_TIMEOUT = 300
 #: Configuration every git command runs with: nothing of the student's repository runs.

@@ -6,8 +6,8 @@ Follow a submission through the modules in the order it meets them:
    oversized zips refused); :mod:`~instructor.grading.package_rule` finds its package (the same
    rule the noxfiles use);
 2. :mod:`~instructor.grading.scan`: prohibited imports, read with :mod:`ast`, never run;
-3. :mod:`~instructor.grading.kit`: the grader's copy of the checks (:mod:`instructor.checks`)
-   and of the reference stage, prepared once;
+3. :mod:`~instructor.grading.kit`: the grader's copy of the checks
+   (:mod:`instructor.grading.checks`) and of the reference stage, prepared once;
 4. :mod:`~instructor.grading.jail`: the submission's jail (bubblewrap, a uid of its own, or
    none with ``--unisolated``), and the worker process inside it;
    :mod:`~instructor.grading.resources`: the jail's cgroup, the CPU meter of its checks and

@@ -65,7 +65,7 @@ from instructor.grading.resources import (
     uid_of,
 )
 from instructor.grading.worker import MAX_RESPONSE_BYTES, WATCHDOG_EXIT
-from instructor.repo import InstructorError
+from instructor.stages.repo import InstructorError
 
 try:
     import resource

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from instructor.checks import Check
+from instructor.grading.checks import Check
 from instructor.grading.jail import (
     UnreadableAnswer,
     Worker,
@@ -24,7 +24,7 @@ from instructor.grading.jail import (
     WorkerTimeout,
 )
 from instructor.grading.verdicts import BadAnswer, decode, judge
-from instructor.repo import InstructorError
+from instructor.stages.repo import InstructorError
 
 #: Seconds one check may take on the reference.
 REFERENCE_LIMIT = 60.0

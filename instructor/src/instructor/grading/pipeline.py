@@ -44,8 +44,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from instructor.checks import Check
 from instructor.grading import oracle
+from instructor.grading.checks import Check
 from instructor.grading.intake import Refused, release, shown_name, syntax_errors, take_in
 from instructor.grading.jail import (
     Jail,
@@ -68,8 +68,8 @@ from instructor.grading.safe import file_key, safe_text
 from instructor.grading.scan import scan_package
 from instructor.grading.scoring import Weights, is_scored
 from instructor.grading.verdicts import decode, judge
-from instructor.repo import InstructorError
-from instructor.solutions import stub_solutions
+from instructor.release.solutions import stub_solutions
+from instructor.stages.repo import InstructorError
 
 #: Modules the grader's interpreter needs (the worker imports numpy and what the stage uses).
 GRADER_MODULES = ("numpy", "scipy", "matplotlib", "numexpr")

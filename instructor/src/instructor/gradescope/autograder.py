@@ -35,7 +35,7 @@ from pathlib import Path
 
 from instructor.grading.kit import build_kit
 from instructor.grading.scoring import default_weights_file, is_scored, load_weights
-from instructor.repo import InstructorError, is_build_artifact, stage_dir
+from instructor.stages.repo import InstructorError, is_build_artifact, stage_dir
 
 #: What the grading runs need besides the stage's own dependencies (nothing: the worker and
 #: the grader use the standard library and numpy).
@@ -63,7 +63,7 @@ def stage_requirements(root: Path, stage: int) -> list[str]:
 
 
 def _script(name: str, values: dict[str, str]) -> str:
-    text = resources.files("instructor").joinpath("templates", name).read_text(encoding="utf-8")
+    text = resources.files("instructor").joinpath("gradescope", name).read_text(encoding="utf-8")
     for key, value in values.items():
         text = text.replace(f"@{key}@", value)
     return text

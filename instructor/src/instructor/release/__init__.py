@@ -1,0 +1,11 @@
+"""What students get: the release of a stage, with its solutions cut out and leak-checked.
+
+- :mod:`~instructor.release.release`: ``release``, writing a stage's student release (or its
+  answer key) with its tests, guide, README and noxfile.
+- :mod:`~instructor.release.solutions`: the solution markers of the stage code, and the stubs
+  that replace them.
+- :mod:`~instructor.release.leakcheck`: ``leak-check``, finding solved stubs, solution text and
+  instructor material in a student artifact.
+- :mod:`~instructor.release.markdown`: the markdown of the guides and READMEs: their relative
+  links, checked and rewritten for a release.
+"""
