@@ -162,11 +162,11 @@ def test_in_a_release_of_several_stages_the_graded_stage_is_chosen(tmp_path):
         find_package(tmp_path)
 
 
-def test_a_grader_without_a_needed_module_refuses_to_start(monkeypatch):
-    monkeypatch.setattr(runner, "GRADER_MODULES", ("json", "no_such_module_for_grading"))
+def test_a_grader_without_a_needed_module_refuses_to_start():
     with pytest.raises(InstructorError, match=r"lacks no_such_module_for_grading: .* -m pip "
                        r"install no_such_module_for_grading"):
-        runner.check_grader_environment()
+        runner.check_grader_environment(("json", "no_such_module_for_grading"))
+    runner.check_grader_environment(("json",))  # everything there: no complaint
 
 
 def test_macos_resource_folders_are_ignored(tmp_path):

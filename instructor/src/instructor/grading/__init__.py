@@ -22,11 +22,14 @@ Follow a submission through the modules in the order it meets them:
    :mod:`~instructor.grading.reports`: the outcome, the student's words for it, and the
    gradebook, feedback and Gradescope files, written after every jail is gone;
 
-and :mod:`~instructor.grading.pipeline` runs the steps for one submission and for a batch.
+and :mod:`~instructor.grading.pipeline` runs the steps for one submission and for a batch;
+:func:`~instructor.grading.batch.grade` is the one entry the command line, nox and Gradescope
+call: kit, weights, the jail chosen once for the batch, the grading and the reports.
 """
 
 from __future__ import annotations
 
+from instructor.grading.batch import BatchOptions, grade
 from instructor.grading.package_rule import PackageNotFound, find_package
 from instructor.grading.pipeline import (
     GradeOptions,
@@ -39,12 +42,14 @@ from instructor.grading.pipeline import (
 from instructor.grading.results import CheckResult, SubmissionResult
 
 __all__ = [
+    "BatchOptions",
     "CheckResult",
     "GradeOptions",
     "PackageNotFound",
     "SubmissionResult",
     "check_grader_environment",
     "find_package",
+    "grade",
     "grade_batch",
     "grade_submission",
     "student_name",

@@ -3,8 +3,9 @@
 A kit is a folder (only the grader reads it; no jail holds it)::
 
     KIT/kit.json        the stage, its own tasks and files, the names of the checks
-    KIT/reference/      the reference stage: src/mini_torch (solution markers kept) and
-                        examples/; the oracle the checks are compared with at grading time
+    KIT/reference/      the reference stage: src/mini_torch (solution markers kept),
+                        examples/ and pyproject.toml (the stage's runtime dependencies, what
+                        a jail holds); the oracle the checks are compared with at grading time
     KIT/tests/hidden_tests/stageK/hidden_checks.py
                         the hidden checks' source, when the stage has some
     KIT/weights.json    the points per check (see instructor.grading.scoring): the file given,
@@ -33,6 +34,7 @@ from instructor.grading.checks import Check, has_checks, hidden_checks, stage_ch
 from instructor.grading.oracle import compute
 from instructor.grading.scoring import default_weights_file, own_files, own_tasks
 from instructor.release.release import stub_doc
+from instructor.stages.dependencies import distribution_names, runtime_dependencies
 from instructor.stages.repo import InstructorError, private_tree, stage_dir, stage_numbers
 
 KIT_FILE = "kit.json"
@@ -68,6 +70,16 @@ class Kit:
     @property
     def reference_dir(self) -> Path:
         return self.path / "reference"
+
+    @property
+    def dependencies(self) -> list[str]:
+        """The reference stage's runtime dependencies (its pyproject.toml, copied in)."""
+        return runtime_dependencies(self.reference_dir)
+
+    @property
+    def distributions(self) -> tuple[str, ...]:
+        """What pip calls :attr:`dependencies`: the distributions a jail holds."""
+        return distribution_names(self.dependencies)
 
     @property
     def weights_file(self) -> Path:
@@ -230,6 +242,8 @@ def build_kit(
                     ignore=ignore)
     if (reference / "examples").is_dir():
         shutil.copytree(reference / "examples", dest / "reference" / "examples", ignore=ignore)
+    # the one list of what the stage may use: the jail and the grader read it from the kit
+    shutil.copyfile(reference / "pyproject.toml", dest / "reference" / "pyproject.toml")
     hidden_source = root / HIDDEN_TESTS / f"stage{stage}" / HIDDEN_FILE
     hidden = hidden and hidden_source.is_file()
     if hidden:

@@ -84,3 +84,25 @@ def import_names(requirements: Iterable[str]) -> tuple[str, ...]:
         normal = re.sub(r"[-_.]+", "-", name).lower()
         names.append(IMPORT_NAMES.get(normal, normal.replace("-", "_")))
     return tuple(names)
+
+
+def newest_stage_dependencies(root: Path | None = None) -> list[str]:
+    """The runtime dependencies of the newest stage of ``root`` (default: the repository these
+    tools run from), for a caller that has no stage of its own: a later stage lists every
+    dependency of an earlier one.
+
+    Raises:
+        InstructorError: no repository there (an installed copy of the tools outside it: pass
+            the stage's own list instead).
+    """
+    from instructor.stages.repo import stage_dir, stage_numbers
+
+    if root is None:
+        # instructor/src/instructor/stages/dependencies.py -> the repository four folders up
+        root = Path(__file__).resolve().parents[4]
+    stages = stage_numbers(root) if (root / "stages").is_dir() else []
+    if not stages:
+        raise InstructorError(
+            f"{root} holds no stages/stageN: the tools run outside the repository here, so "
+            "the stage's dependencies must be given (a kit's reference/pyproject.toml)")
+    return runtime_dependencies(stage_dir(root, stages[-1]))

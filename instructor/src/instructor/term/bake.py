@@ -31,9 +31,10 @@ from pathlib import Path
 PLATFORMS = ("github-classroom", "gradescope", "none")
 #: The folder of the workflow, kept for GitHub Classroom only.
 WORKFLOW_DIR = ".github"
-#: What building a Gradescope autograder needs in the Python that runs cookiecutter: the
-#: instructor tools collect the tests of each stage with pytest, in a subprocess of this Python.
-GRADESCOPE_MODULES = ("pytest", "pytest_timeout", "numpy", "scipy", "matplotlib", "numexpr")
+#: What building a Gradescope autograder needs in the Python that runs cookiecutter besides
+#: the stages' runtime dependencies (:func:`gradescope_modules`): the instructor tools collect
+#: the tests of each stage with pytest, in a subprocess of this Python.
+GRADESCOPE_TOOLS = ("pytest", "pytest_timeout")
 INSTRUCTOR_DISTRIBUTION = "mini-torch-instructor"
 
 _TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
@@ -154,13 +155,26 @@ def read_answers(answers: dict, known_stages: list[int]) -> Term:
     )
 
 
-def check_gradescope_tools() -> None:
+def gradescope_modules(root: Path, stages: list[int]) -> list[str]:
+    """The modules building the autograders of ``stages`` imports: pytest and the stages'
+    runtime dependencies (each stage's pyproject.toml)."""
+    from instructor.stages import import_names, runtime_dependencies
+    from instructor.stages.repo import stage_dir
+
+    modules = list(GRADESCOPE_TOOLS)
+    for stage in stages:
+        modules += import_names(runtime_dependencies(stage_dir(root, stage)))
+    return list(dict.fromkeys(modules))
+
+
+def check_gradescope_tools(root: Path, stages: list[int]) -> None:
     """Gradescope autograders are built with pytest in this Python: refuse early if it cannot.
 
     Raises:
         TemplateError: a package the autograder build needs is missing, with the install command.
     """
-    missing = [name for name in GRADESCOPE_MODULES if importlib.util.find_spec(name) is None]
+    missing = [name for name in gradescope_modules(root, stages)
+               if importlib.util.find_spec(name) is None]
     try:
         importlib.metadata.distribution(INSTRUCTOR_DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:
@@ -209,7 +223,7 @@ def pre_generation(answers: dict, root: Path, project_dir: Path) -> int:
         term = read_answers(answers, available_stages(root))
         check_no_released_stage(term, project_dir)
         if term.platform == "gradescope":
-            check_gradescope_tools()
+            check_gradescope_tools(root, term.stages)
     except TemplateError as error:
         return _refuse(error)
     return 0
@@ -349,7 +363,7 @@ def build_autograders(term: Term, root: Path, target: Path, repo_name: str) -> l
 
     The zips are built in a scratch folder first, so a failure leaves nothing half-written.
     """
-    check_gradescope_tools()
+    check_gradescope_tools(root, term.stages)
     from instructor.gradescope.autograder import build_autograder
 
     lines = []
