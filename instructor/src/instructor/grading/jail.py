@@ -823,8 +823,11 @@ class Worker:
 
     def __init__(self, install: Path, scratch: Path, *, jail: Jail | None = None,
                  cpu_seconds: int = CPU_SECONDS, site: Path | None = None,
-                 examples: Path | None = None) -> None:
+                 examples: Path | None = None, distributions: tuple[str, ...] = ()) -> None:
         self.install = install
+        # what the stage may use (default: the jail's): the worker refuses every other import
+        self.distributions = tuple(distributions) or (
+            jail.distributions if jail is not None else ())
         self.site = site or install / "site"
         self.examples = examples or install / "examples"
         self.scratch = scratch
@@ -934,8 +937,7 @@ class Worker:
         self.meter = self._make_meter()
         setup = {"setup": {
             "site": self.paths[0], "examples": self.paths[1], "preload": list(PRELOAD),
-            "absent": list(jail_absent_modules(
-                self.jail.distributions if self.jail is not None else ())),
+            "absent": list(jail_absent_modules(self.distributions)),
             "processes": PROCESSES if self.jail is not None and self.jail.isolated else None}}
         began = time.monotonic()
         try:
