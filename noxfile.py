@@ -74,7 +74,7 @@ def _load(name: str, *parts: str):
 # The grader's rule that finds a submission's package, and the stage session the students'
 # noxfile runs too (both standard library and nox only).
 PACKAGE_RULE = _load("mini_torch_package_rule", "grading", "package_rule.py")
-STAGE_SESSION = _load("mini_torch_stage_session", "templates", "stage_session.py")
+STAGE_SESSION = _load("mini_torch_stage_session", "term", "stage_session.py")
 TEST_DEPS = STAGE_SESSION.TEST_DEPS
 
 

@@ -34,7 +34,7 @@ BUG = ("nn/loss.py", "MSELoss.backward",
 
 def replace_region(path: Path, qualified_name: str, body: str) -> None:
     """Replace the solution region of ``qualified_name`` in ``path`` by ``body``."""
-    from instructor.solutions import enclosing_names, find_regions
+    from instructor.release.solutions import enclosing_names, find_regions
 
     text = path.read_text()
     names = enclosing_names(text)
@@ -46,7 +46,7 @@ def replace_region(path: Path, qualified_name: str, body: str) -> None:
 
 def make_batch(folder: Path, count: int) -> list[Path]:
     """``count`` submissions: correct, one bug and untouched, in turn."""
-    from instructor.release import write_release
+    from instructor.release.release import write_release
 
     reference = ROOT / "stages" / "stage3"
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from instructor.cli import main
-from instructor.solutions import enclosing_names, find_regions
+from instructor.release.solutions import enclosing_names, find_regions
 
 #: The monorepo these tests live in: instructor/tests/conftest.py -> two folders up.
 REAL_REPO = Path(__file__).resolve().parents[2]

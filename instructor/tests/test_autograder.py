@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from instructor.autograder import GRADESCOPE_LIMIT
 from instructor.cli import main
+from instructor.gradescope.autograder import GRADESCOPE_LIMIT
 
 from .conftest import (
     DAEMON_MARKER,

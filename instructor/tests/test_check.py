@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from instructor.consistency import compare_api, introspect_stage
+from instructor.stages.consistency import compare_api, introspect_stage
 
 CHECK_PREFIX = "stage1 -> stage2"
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from instructor.checks import Check, hidden_checks
 from instructor.grading import GradeOptions, grade_batch
+from instructor.grading.checks import Check, hidden_checks
 from instructor.grading.kit import HIDDEN_FILE, HIDDEN_TESTS, build_kit, draw_checks
 from instructor.grading.oracle import compute
 from instructor.grading.reports import feedback_text, gradescope_text
@@ -29,8 +29,8 @@ from instructor.grading.scoring import (
     own_tasks,
 )
 from instructor.grading.worker import decode_array
-from instructor.repo import InstructorError, stage_dir
-from instructor.solutions import find_regions
+from instructor.release.solutions import find_regions
+from instructor.stages.repo import InstructorError, stage_dir
 
 from .conftest import REAL_REPO, replace_region
 

@@ -16,7 +16,7 @@ from instructor.course.gradescope_metadata import decide, read_metadata
 from instructor.course.lateness import Deadlines, LatePolicy, assess, cutoff, read_term
 from instructor.course.lms import CANVAS_COLUMNS, Assignment, lms_text
 from instructor.course.roster import match_submissions, read_roster
-from instructor.repo import InstructorError
+from instructor.stages.repo import InstructorError
 
 EST = timezone(timedelta(hours=-5))
 DUE = datetime(2027, 1, 25, 23, 59, tzinfo=EST)

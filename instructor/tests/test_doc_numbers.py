@@ -45,8 +45,8 @@ import instructor.grading.pipeline as pipeline
 import instructor.grading.resources as resources
 import instructor.grading.scoring as scoring
 import instructor.grading.uids as uids
-from instructor.checks import hidden_checks, stage_checks
 from instructor.cli import main as instructor_cli
+from instructor.grading.checks import hidden_checks, stage_checks
 
 from .conftest import REAL_REPO
 from .fixtures import corpus

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from instructor.release import write_release
+from instructor.release.release import write_release
 
 REAL_REPO = Path(__file__).resolve().parents[2]
 

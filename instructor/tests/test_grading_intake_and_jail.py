@@ -34,7 +34,7 @@ from instructor.grading.jail import (
 from instructor.grading.messages import clean_text, describe_error
 from instructor.grading.reports import make_out_folder, write_gradescope, write_reports
 from instructor.grading.results import SubmissionResult
-from instructor.repo import InstructorError
+from instructor.stages.repo import InstructorError
 
 from .test_grading_real import processes_with
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from instructor.checks import Check, Program, check
 from instructor.grading import (
     CheckResult,
     PackageNotFound,
@@ -21,6 +20,7 @@ from instructor.grading import (
     student_names,
 )
 from instructor.grading import pipeline as runner
+from instructor.grading.checks import Check, Program, check
 from instructor.grading.jail import Worker, WorkerTimeout
 from instructor.grading.messages import describe_error
 from instructor.grading.reports import feedback_text, gradescope_results, headline, write_reports
@@ -28,7 +28,7 @@ from instructor.grading.scan import prohibited_imports_in, scan_package
 from instructor.grading.scoring import DEFAULT_POINTS, is_scored, load_weights, own_tasks
 from instructor.grading.verdicts import BadAnswer, decode, judge
 from instructor.grading.worker import decode_array, encode_array, encode_value
-from instructor.repo import InstructorError
+from instructor.stages.repo import InstructorError
 
 # --- weights -------------------------------------------------------------------------------------
 
@@ -162,11 +162,11 @@ def test_in_a_release_of_several_stages_the_graded_stage_is_chosen(tmp_path):
         find_package(tmp_path)
 
 
-def test_a_grader_without_a_needed_module_refuses_to_start(monkeypatch):
-    monkeypatch.setattr(runner, "GRADER_MODULES", ("json", "no_such_module_for_grading"))
+def test_a_grader_without_a_needed_module_refuses_to_start():
     with pytest.raises(InstructorError, match=r"lacks no_such_module_for_grading: .* -m pip "
                        r"install no_such_module_for_grading"):
-        runner.check_grader_environment()
+        runner.check_grader_environment(("json", "no_such_module_for_grading"))
+    runner.check_grader_environment(("json",))  # everything there: no complaint
 
 
 def test_macos_resource_folders_are_ignored(tmp_path):

@@ -28,7 +28,7 @@ from instructor.grading.jail import choose_jail
 from instructor.grading.kit import build_kit
 from instructor.grading.pipeline import grade_submission
 from instructor.grading.reports import gradescope_results, write_reports
-from instructor.repo import InstructorError
+from instructor.stages.repo import InstructorError
 
 from .conftest import (
     DAEMON_MARKER,

@@ -14,7 +14,7 @@ import pytest
 
 from instructor.grading import GradeOptions, grade_batch
 from instructor.grading.kit import build_kit
-from instructor.release import write_release
+from instructor.release.release import write_release
 
 from .conftest import REAL_REPO, replace_region
 

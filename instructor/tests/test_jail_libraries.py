@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from instructor.grading.jail import (
-    ALLOWED_DISTRIBUTIONS,
     absent_modules,
     allowed_entries,
+    default_distributions,
     jail_absent_modules,
 )
 
@@ -48,10 +48,13 @@ def test_only_the_allowed_distributions_and_their_requirements_stay(tmp_path):
         assert entry not in kept, entry  # required by nothing allowed, or only as an extra
     # a .pth file is hidden but is no module one could import
     assert set(absent_modules([str(site)])) == {"torch", "functorch", "pytest", "_pytest"}
+    # a stage that lists other dependencies gets those in its jail, not the default ones
+    only_cycler = allowed_entries(str(site), ("cycler",))
+    assert "cycler" in only_cycler and "numpy" not in only_cycler
 
 
 def test_the_real_grading_environment_keeps_the_stage_libraries_and_no_test_tool():
     absent = set(jail_absent_modules())
     assert {"torch", "tensorflow", "jax", "pytest", "_pytest", "instructor"} <= absent
     assert not absent & {"numpy", "scipy", "numexpr", "matplotlib"}
-    assert "numpy" in ALLOWED_DISTRIBUTIONS
+    assert "numpy" in default_distributions()

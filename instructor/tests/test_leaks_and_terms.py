@@ -27,17 +27,17 @@ from pathlib import Path
 
 import pytest
 
-from instructor.leakcheck import (
+from instructor.release.leakcheck import (
     LeakError,
     check_artifact,
     markdown_links,
     noxfile_sessions,
     reference_solutions,
 )
-from instructor.release import write_release
-from instructor.repo import InstructorError, stage_numbers
-from instructor.solutions import strip_markers
-from instructor.term import TermConfig, open_stage, publish_key, write_term_repository
+from instructor.release.release import write_release
+from instructor.release.solutions import strip_markers
+from instructor.stages.repo import InstructorError, stage_numbers
+from instructor.term.repository import TermConfig, open_stage, publish_key, write_term_repository
 
 REAL_REPO = Path(__file__).resolve().parents[2]
 STAGES = stage_numbers(REAL_REPO)
@@ -188,7 +188,7 @@ FUNCTIONAL = Path("stages/stage1/src/mini_torch/functional.py")
 def _a_long_solution(repo: Path) -> tuple[str, list[str]]:
     """A stage-1 stub whose reference solution has three lines or more, and those lines."""
     text = (repo / FUNCTIONAL).read_text(encoding="utf-8")
-    from instructor.solutions import solution_bodies
+    from instructor.release.solutions import solution_bodies
 
     for name, lines in solution_bodies(text, owner="mini_torch.functional"):
         code = [line for _, line in lines if line.strip() and not line.strip().startswith("#")]
@@ -268,15 +268,15 @@ def test_open_stage_refuses_a_leak_and_leaves_the_term_unchanged(small_repo, tmp
 
 
 def _stage2_stubs(repo: Path):
-    from instructor.leakcheck import StubSite
-    from instructor.release import render_stage
+    from instructor.release.leakcheck import StubSite
+    from instructor.release.release import render_stage
 
     _, stubs, _ = render_stage(repo, 2)
     return [StubSite(2, stub.path, 0, stub.name) for stub in stubs]
 
 
 def _raw_solution_lines(repo: Path, name: str) -> str:
-    from instructor.solutions import solution_bodies
+    from instructor.release.solutions import solution_bodies
 
     for path in sorted((repo / "stages" / "stage2").rglob("*.py")):
         relative = path.relative_to(repo / "stages" / "stage2").as_posix()
@@ -404,7 +404,12 @@ def test_leak_check_and_release_commands_exit_1_on_a_leak(small_repo, tmp_path, 
 @pytest.mark.parametrize("stage", STAGES)
 def test_every_stub_is_listed_in_the_guides_what_you_implement(stage):
     """The guide's "What you implement" names each stub (or, for the package, its file)."""
-    from instructor.release import _implement_section, _short_name, guide_sections, render_stage
+    from instructor.release.release import (
+        _implement_section,
+        _short_name,
+        guide_sections,
+        render_stage,
+    )
 
     guide = REAL_REPO / "docs" / f"stage{stage}.md"
     if not guide.is_file():

@@ -3,7 +3,7 @@
 - the stages' runtime dependencies: each stage's ``pyproject.toml`` (``[project] dependencies``);
   the noxfile reads them from there and spells none of them itself;
 - the PyTorch pin: ``TORCH`` in ``noxfile.py``; every ``torch==`` the docs write agrees with it;
-- the body of a stage session: ``templates/stage_session.py``, run by the monorepo's noxfile and
+- the body of a stage session: ``term/stage_session.py``, run by the monorepo's noxfile and
   by the students' noxfile alike (neither keeps a copy of its own).
 """
 
@@ -18,7 +18,7 @@ import tomllib
 from .conftest import REAL_REPO
 
 NOXFILE = REAL_REPO / "noxfile.py"
-TEMPLATES = REAL_REPO / "instructor" / "src" / "instructor" / "templates"
+TEMPLATES = REAL_REPO / "instructor" / "src" / "instructor" / "term"
 STAGES = sorted(path for path in (REAL_REPO / "stages").glob("stage[0-9]*")
                 if (path / "pyproject.toml").is_file())
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from instructor.release import read_stubs, write_release
-from instructor.solutions import MarkerError
+from instructor.release.release import read_stubs, write_release
+from instructor.release.solutions import MarkerError
 
 
 def dedent(text: str) -> str:

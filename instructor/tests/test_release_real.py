@@ -23,12 +23,12 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from instructor.checks import has_checks
 from instructor.grading import GradeOptions, grade_submission
+from instructor.grading.checks import has_checks
 from instructor.grading.kit import build_kit
-from instructor.release import new_package_files, write_release
-from instructor.repo import stage_numbers
-from instructor.solutions import STUB_LINE, find_regions, strip_markers
+from instructor.release.release import new_package_files, write_release
+from instructor.release.solutions import STUB_LINE, find_regions, strip_markers
+from instructor.stages.repo import stage_numbers
 
 # instructor/tests/test_release_real.py -> the repository root two folders up.
 REAL_REPO = Path(__file__).resolve().parents[2]

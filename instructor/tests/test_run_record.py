@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 
 from instructor.grading.record import (
@@ -94,3 +95,28 @@ def test_the_record_round_trips_and_names_what_changed(tmp_path):
     (alice / "src" / "x.py").write_text("a = 2\n", encoding="utf-8")
     assert changed_submissions(again, [("alice", alice), ("bob", bob),
                                        ("carol", bob)]) == ["alice", "carol"]
+
+
+def test_grade_writes_its_record_and_the_similarity_report(tmp_path, run_cli):
+    from .conftest import REAL_REPO
+
+    subs = tmp_path / "subs"
+    for name in ("alice", "bob"):
+        shutil.copytree(REAL_REPO / "stages" / "stage1", subs / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    out = tmp_path / "out"
+    code, _, err = run_cli("grade", "--stage", "1", "--out", out, "--similarity",
+                           subs / "alice", subs / "bob")
+    assert code == 0, err
+    data = json.loads((out / RECORD_FILE).read_text(encoding="utf-8"))
+    assert data["stage"] == 1 and data["command"][3:5] == ["grade", "--stage"]
+    assert data["kit"]["reference"] and data["kit"]["hidden"] and data["kit"]["weights"]
+    assert set(data["submissions"]) == {"alice", "bob"}
+    assert data["submissions"]["alice"]["tree-sha256"] == tree_digest(subs / "alice")
+    assert data["submissions"]["alice"]["score"] == 90
+    assert data["started"] <= data["ended"]
+    assert changed_submissions(read_record(out), [("alice", subs / "alice")]) == []
+    # Two identical copies: the similarity report flags the pair; the grades are untouched.
+    rows = (out / "similarity.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[1].startswith(("alice,bob,", "bob,alice,")) and rows[1].endswith(",yes"), rows
+    assert "alice" in (out / "gradebook.csv").read_text(encoding="utf-8")

@@ -20,12 +20,12 @@ from string import Template
 
 import pytest
 
-from instructor.release import write_release
-from instructor.repo import InstructorError
+from instructor.release.release import write_release
+from instructor.release.solutions import STUB_LINE
 from instructor.similarity import Starter, extract, similarity_report
 from instructor.similarity.command import add_arguments, run
 from instructor.similarity.report import CSV_FILE, FLAG_SCORE, HTML_FILE
-from instructor.solutions import STUB_LINE
+from instructor.stages.repo import InstructorError
 
 from .conftest import REAL_REPO
 

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from instructor.solutions import (
+from instructor.release.solutions import (
     STUB_LINE,
     MarkerError,
     find_regions,

@@ -1,4 +1,4 @@
-"""The stage table is written once (``instructor.release.STAGE_ELEMENTS``): the tables of
+"""The stage table is written once (``instructor.release.release.STAGE_ELEMENTS``): the tables of
 README.md and docs/index.md say the same words, and every public class a stage adds (read from
 its ``__all__``) is named in its row."""
 
@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from instructor.release import STAGE_ELEMENTS
+from instructor.release.release import STAGE_ELEMENTS
 
 from .conftest import REAL_REPO
 
@@ -54,11 +54,11 @@ def test_every_class_a_stage_adds_is_named_in_its_row(stage):
               if (name[:1].isupper() and not name.isupper()) or module == "nn/utils.py"}
     named = set(re.findall(r"`(?:nn\.utils\.)?(\w+)`", STAGE_ELEMENTS[stage]))
     assert wanted <= named, f"stage {stage} adds {sorted(wanted - named)}: name them in " \
-        "instructor.release.STAGE_ELEMENTS, README.md and docs/index.md"
+        "instructor.release.release.STAGE_ELEMENTS, README.md and docs/index.md"
 
 
 @pytest.mark.parametrize("document, column", [("README.md", 2), ("docs/index.md", 2)])
 def test_the_stage_tables_say_what_the_one_source_says(document, column):
     cells = table_cells((REAL_REPO / document).read_text(encoding="utf-8"), column)
     assert {k: cells.get(k) for k in STAGES} == STAGE_ELEMENTS, (
-        f"{document}: copy each stage's words from instructor.release.STAGE_ELEMENTS")
+        f"{document}: copy each stage's words from instructor.release.release.STAGE_ELEMENTS")

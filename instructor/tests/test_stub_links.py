@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from instructor.release import guide_section_of, guide_sections, write_release
-from instructor.repo import stage_numbers
-from instructor.solutions import STUB_LINE
+from instructor.release.release import guide_section_of, guide_sections, write_release
+from instructor.release.solutions import STUB_LINE
+from instructor.stages.repo import stage_numbers
 
 REAL_REPO = Path(__file__).resolve().parents[2]
 STAGES = stage_numbers(REAL_REPO)

@@ -20,9 +20,9 @@ from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
 from instructor.cli import main
-from instructor.leakcheck import check_artifact
-from instructor.release import write_release
-from instructor.solutions import BEGIN_MARKER, END_MARKER, STUB_LINE
+from instructor.release.leakcheck import check_artifact
+from instructor.release.release import write_release
+from instructor.release.solutions import BEGIN_MARKER, END_MARKER, STUB_LINE
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "templates" / "term"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from instructor.solutions import STUB_MESSAGE
+from instructor.release.solutions import STUB_MESSAGE
 
 SUPPORTED = ("3.10", "3.11", "3.12", "3.13")
 RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"

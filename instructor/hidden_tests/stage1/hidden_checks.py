@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from instructor.checks import Check, floats, size
-from instructor.checks.stage1 import call_check, placed
+from instructor.grading.checks import Check, floats, size
+from instructor.grading.checks.stage1 import call_check, placed
 
 
 def checks(g: np.random.Generator) -> list[Check]:

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from instructor.checks import Check, Program, check, floats, seed, size
-from instructor.checks.examples import build_model_check, data, mlp
-from instructor.checks.stage2 import NN, module_pair
+from instructor.grading.checks import Check, Program, check, floats, seed, size
+from instructor.grading.checks.examples import build_model_check, data, mlp
+from instructor.grading.checks.stage2 import NN, module_pair
 
 LINEAR, ACTIVATION = "src/mini_torch/nn/linear.py", "src/mini_torch/nn/activation.py"
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from instructor.checks import Check, floats, size
-from instructor.checks.stage3 import loss_pair, shuffled
+from instructor.grading.checks import Check, floats, size
+from instructor.grading.checks.stage3 import loss_pair, shuffled
 
 
 def checks(g: np.random.Generator) -> list[Check]:

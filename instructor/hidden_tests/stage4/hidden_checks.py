@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from instructor.checks import Check, Program, check, floats, seed, size
-from instructor.checks.examples import build_model_check
-from instructor.checks.stage4 import ADAM_FILE, OPTIM, SGD_FILE, optimizer_check
+from instructor.grading.checks import Check, Program, check, floats, seed, size
+from instructor.grading.checks.examples import build_model_check
+from instructor.grading.checks.stage4 import ADAM_FILE, OPTIM, SGD_FILE, optimizer_check
 
 
 def model_check(name: str, cls: str, file: str, task: str, g: np.random.Generator, *,

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from instructor.checks import Check, Program, check, floats, seed, size
-from instructor.checks.examples import build_model_check
-from instructor.checks.stage5 import DATA, DATASET_FILE, LOADER_FILE, arrays, loader_check
+from instructor.grading.checks import Check, Program, check, floats, seed, size
+from instructor.grading.checks.examples import build_model_check
+from instructor.grading.checks.stage5 import DATA, DATASET_FILE, LOADER_FILE, arrays, loader_check
 
 
 def images(g: np.random.Generator, samples: int) -> tuple[np.ndarray, np.ndarray]:

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from instructor.checks import Check, Program, check, floats, seed, size
-from instructor.checks.stage6 import (
+from instructor.grading.checks import Check, Program, check, floats, seed, size
+from instructor.grading.checks.stage6 import (
     FILES,
     NN,
     TOLERANCES,
@@ -180,7 +180,7 @@ def clip_checks(g: np.random.Generator) -> list[Check]:
 
 
 def step_checks(g: np.random.Generator) -> list[Check]:
-    """Plain SGD steps (parameters compared by name, see ``instructor.checks.stage6``)."""
+    """Plain SGD steps (parameters compared by name, see ``instructor.grading.checks.stage6``)."""
     task = "examples/train_gan.py:gan_step"
     real = g.uniform(0.0, 1.0, (size(g, 4, 8), 12)).astype(np.float32)
     program = Program()

@@ -14,36 +14,20 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from instructor import __version__
-from instructor.autograder import build_autograder
-from instructor.carry import carry_all, carry_paths
-from instructor.consistency import check_repo
-from instructor.grading import (
-    GradeOptions,
-    SubmissionResult,
-    check_grader_environment,
-    grade_batch,
-)
-from instructor.grading.jail import hide_command_line
-from instructor.grading.kit import build_kit, load_kit
-from instructor.grading.pipeline import plan_jails
-from instructor.grading.reports import (
-    Reports,
-    make_out_folder,
-    score_line,
-    write_gradescope,
-)
-from instructor.grading.safe import safe_text
-from instructor.grading.scoring import POLICIES, default_weights_file, load_weights
-from instructor.leakcheck import LeakError
-from instructor.release import write_release
-from instructor.repo import InstructorError, resolve_root
-from instructor.solutions import MarkerError
+from instructor.gradescope.autograder import build_autograder
+from instructor.grading.batch import BatchOptions, grade
+from instructor.grading.pipeline import GradeOptions
+from instructor.grading.scoring import POLICIES
+from instructor.release.leakcheck import LeakError
+from instructor.release.release import write_release
+from instructor.release.solutions import MarkerError
+from instructor.stages.carry import carry_all, carry_paths
+from instructor.stages.consistency import check_repo
+from instructor.stages.repo import InstructorError, resolve_root
 
 PROG = "mini-torch-instructor"
 
@@ -208,7 +192,7 @@ def add_open_stage_command(subparsers: argparse._SubParsersAction) -> None:
 
 def run_open_stage(args: argparse.Namespace) -> int:
     """Open the stage and print what was written."""
-    from instructor.term import open_stage
+    from instructor.term.repository import open_stage
 
     report = open_stage(resolve_root(args.root), args.term, args.stage, update=args.update,
                         commit=not args.no_commit)
@@ -236,7 +220,7 @@ def add_publish_key_command(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_publish_key(args: argparse.Namespace) -> int:
-    from instructor.term import publish_key
+    from instructor.term.repository import publish_key
 
     report = publish_key(resolve_root(args.root), args.term, args.stage,
                          commit=not args.no_commit)
@@ -264,7 +248,7 @@ def add_leak_check_command(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_leak_check(args: argparse.Namespace) -> int:
-    from instructor.leakcheck import check_artifact
+    from instructor.release.leakcheck import check_artifact
 
     if not args.artifact.is_dir():
         raise InstructorError(f"{args.artifact}: no such folder")
@@ -348,6 +332,7 @@ def add_grade_command(subparsers: argparse._SubParsersAction) -> None:
                         "without bubblewrap or root): student code then runs as you, and every "
                         "report says so on its first line; never for grades of record")
     _add_grading_options(parser)
+    add_similarity_option(parser)
     parser.set_defaults(handler=run_grade, parser=parser)
 
 
@@ -357,13 +342,16 @@ def say(text: str) -> None:
     print(text.encode(encoding, "backslashreplace").decode(encoding), flush=True)
 
 
-def progress_text(result: SubmissionResult) -> str:
-    """The terminal's lines of one graded submission (what came from it made safe: no escape
-    sequence of a student's reaches the terminal)."""
-    lines = [f"{result.student}: {score_line(result)} [{result.status}] "
-             f"in {result.seconds:.1f} s, {result.cpu:.1f} CPU s"]
-    lines += [f"  note: {note.strip()}" for note in result.notes]
-    return safe_text("\n".join(lines), line_bound=400)
+def add_similarity_option(parser: argparse.ArgumentParser) -> None:
+    from instructor.similarity.command import add_grade_option
+
+    add_grade_option(parser)
+
+
+def _similarity_after(results, kit, out: Path) -> None:
+    from instructor.similarity.command import after_grading
+
+    say(after_grading(results, kit, out).summary())
 
 
 def run_grade(args: argparse.Namespace) -> int:
@@ -374,66 +362,16 @@ def run_grade(args: argparse.Namespace) -> int:
         args.parser.error("give --stage N (or --kit KIT)")
     if args.jobs < 1 or args.timeout <= 0 or args.budget <= 0:
         args.parser.error("--jobs must be >= 1, --timeout and --budget > 0 seconds")
-    missing = [str(path) for path in args.submissions if not path.exists()]
-    if missing:
-        raise InstructorError(f"no such submission: {', '.join(missing)}")
-    check_grader_environment()
-    options = GradeOptions(timeout=args.timeout, budget=args.budget, policy=args.policy,
-                           keep=args.keep_workdirs, unisolated=args.unisolated)
-    with tempfile.TemporaryDirectory(prefix="mini-torch-kit-") as scratch:
-        if args.kit is not None:
-            kit = load_kit(args.kit)
-            if args.stage is not None and args.stage != kit.stage:
-                raise InstructorError(f"--stage {args.stage}, but the kit is for stage {kit.stage}")
-            if args.select:
-                raise InstructorError("--select goes with building a kit, not with --kit")
-            default_weights = kit.weights_file if kit.weights_file.is_file() else None
-        else:
-            root = resolve_root(args.root)
-            kit = build_kit(root, args.stage, Path(scratch) / "kit",
-                            hidden=not args.no_hidden, select=args.select)
-            default_weights = kit.weights_file if kit.weights_file.is_file() else None
-            # A uid jail must not read the reference stages or the hidden checks either.
-            options.private = (root / "stages", root / "instructor" / "hidden_tests")
-        chosen = args.weights or default_weights
-        weights = load_weights(chosen)
-        stock = default_weights_file(kit.stage)
-        if chosen is not None and (stock is None or chosen.read_bytes() != stock.read_bytes()):
-            for pattern in weights.unused(kit.tests):  # the stage's own weights need no warning
-                print(f"warning: the weights pattern {pattern!r} matches no test")
-        out = args.out or Path("grades") / f"stage{kit.stage}"
-        if out.exists() or out.is_symlink():
-            make_out_folder(out)  # refuses now what it would refuse after grading
-        plan = plan_jails(kit, options, len(args.submissions))
-        reports = Reports(out)  # each submission's reports are written as it finishes
-        try:
-            if plan.kind == "uid" and args.own_command_line:
-                # the jails share this PID namespace: the command line lists the class
-                if not hide_command_line(f"python -m instructor grade --stage {kit.stage}"):
-                    print("warning: this machine does not let grade hide its command line: "
-                          "student code can read the submissions' paths in /proc")
-            print(plan.describe().split(";")[0]
-                  + (f" (no bubblewrap: {plan.why})" if plan.why else "")
-                  + ("" if plan.cgroups is not None or plan.kind == "none" else
-                     "; resource limits per process only, no cgroup"))
-            print(f"limits: {plan.limits()}")
-            print(f"grading {len(args.submissions)} submission(s) with {len(kit.checks)} "
-                  f"checks of stage {kit.stage}, {args.jobs} at a time")
-
-            def progress(result: SubmissionResult) -> None:
-                reports.add(result)
-                say(progress_text(result))
-
-            started = time.perf_counter()
-            results = grade_batch(kit, args.submissions, weights, options, jobs=args.jobs,
-                                  progress=progress, plan=plan)
-            print(f"graded {len(results)} submission(s) in "
-                  f"{time.perf_counter() - started:.1f} s")
-        finally:
-            plan.close()
-    reports.finish(results)
-    if args.gradescope_results is not None:
-        write_gradescope(results[0], args.gradescope_results)
+    run = GradeOptions(timeout=args.timeout, budget=args.budget, policy=args.policy,
+                       keep=args.keep_workdirs, unisolated=args.unisolated)
+    batch = grade(args.submissions, args.stage, BatchOptions(
+        run=run, root=args.root, kit=args.kit, out=args.out, jobs=args.jobs,
+        weights=args.weights, select=args.select, hidden=not args.no_hidden,
+        gradescope_results=args.gradescope_results,
+        hide_command_line=args.own_command_line, say=say,
+        command=["python", "-m", "instructor", *args.argv],
+        after=_similarity_after if args.similarity else None))
+    out = batch.out
     print(f"wrote {out / 'gradebook.csv'}, {out / 'feedback'}/, {out / 'results'}/")
     return EXIT_OK
 
@@ -535,6 +473,18 @@ def run_collect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- similarity --------------------------------------------------------------------------------
+
+
+def add_similarity_command(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``similarity OUT --stage N SUBMISSION...``."""
+    from instructor.similarity.command import DESCRIPTION, HELP, add_arguments, run
+
+    parser = subparsers.add_parser("similarity", help=HELP, description=DESCRIPTION)
+    add_arguments(parser)
+    parser.set_defaults(handler=run, parser=parser)
+
+
 # --- the parser --------------------------------------------------------------------------------
 
 #: Every command, in the order ``--help`` lists them.
@@ -548,6 +498,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     add_grade_command,
     add_autograder_command,
     add_collect_command,
+    add_similarity_command,
 ]
 
 
@@ -567,6 +518,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit status (2 with a message on stderr for a usage error)."""
     args = build_parser().parse_args(argv)
     args.own_command_line = argv is None  # the process's own arguments, not a caller's list
+    args.argv = [str(arg) for arg in (sys.argv[1:] if argv is None else argv)]
     try:
         return args.handler(args)
     except LeakError as error:

@@ -48,7 +48,7 @@ from instructor.course.lateness import Deadlines, cutoff
 from instructor.course.roster import Roster
 from instructor.grading.intake import MAX_ENTRIES, MAX_FILE_BYTES, MAX_TOTAL_BYTES
 from instructor.grading.safe import file_name
-from instructor.repo import InstructorError
+from instructor.stages.repo import InstructorError
 
 GIT_TIMEOUT = 300
 #: Configuration every git command runs with: nothing of the student's repository runs.

@@ -1,9 +1,10 @@
 """Post-generation hook of the term template: fill the new repository with the term's stages.
 
 Cookiecutter renders this file with Jinja and runs it with its own Python in the new project's
-folder (the current folder). The work is plain Python in term_scaffold.py, beside this file: the
-student releases of the chosen stages (written by the instructor tools of this repository), the
-course README, and the grading platform's files. An exit status of 1 stops the generation.
+folder (the current folder). The work is done by instructor.term.bake, reached through
+term_scaffold.py beside this file: the student releases of the chosen stages (written by the
+instructor tools of this repository), the course README, and the grading platform's files. An
+exit status of 1 stops the generation.
 """
 
 import json

@@ -2,7 +2,7 @@
 
 Cookiecutter renders this file with Jinja and runs it with its own Python in the new project's
 folder; an exit status of 1 stops the generation, and cookiecutter removes that folder. The checks
-themselves are plain Python in term_scaffold.py, beside this file.
+themselves are in instructor.term.bake, reached through term_scaffold.py beside this file.
 """
 
 import json

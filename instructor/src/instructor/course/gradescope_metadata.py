@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 
 from instructor.course.lateness import Lateness, LatePolicy, assess, parse_time
-from instructor.repo import InstructorError
+from instructor.stages.repo import InstructorError
 
 #: A metadata file is small (a few kB, plus the previous results); a larger one is not read.
 MAX_METADATA_BYTES = 32 * 1024 * 1024

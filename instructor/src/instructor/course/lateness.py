@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from instructor.repo import InstructorError
+from instructor.stages.repo import InstructorError
 
 DAY = timedelta(days=1)
 KINDS = ("percent", "late_days")

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from instructor.repo import InstructorError
+from instructor.stages.repo import InstructorError
 
 #: The largest roster read (a course of thousands fits many times over).
 MAX_ROSTER_BYTES = 16 * 1024 * 1024

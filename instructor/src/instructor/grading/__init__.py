@@ -6,8 +6,8 @@ Follow a submission through the modules in the order it meets them:
    oversized zips refused); :mod:`~instructor.grading.package_rule` finds its package (the same
    rule the noxfiles use);
 2. :mod:`~instructor.grading.scan`: prohibited imports, read with :mod:`ast`, never run;
-3. :mod:`~instructor.grading.kit`: the grader's copy of the checks (:mod:`instructor.checks`)
-   and of the reference stage, prepared once;
+3. :mod:`~instructor.grading.kit`: the grader's copy of the checks
+   (:mod:`instructor.grading.checks`) and of the reference stage, prepared once;
 4. :mod:`~instructor.grading.jail`: the submission's jail (bubblewrap, a uid of its own, or
    none with ``--unisolated``), and the worker process inside it;
    :mod:`~instructor.grading.resources`: the jail's cgroup, the CPU meter of its checks and
@@ -22,11 +22,14 @@ Follow a submission through the modules in the order it meets them:
    :mod:`~instructor.grading.reports`: the outcome, the student's words for it, and the
    gradebook, feedback and Gradescope files, written after every jail is gone;
 
-and :mod:`~instructor.grading.pipeline` runs the steps for one submission and for a batch.
+and :mod:`~instructor.grading.pipeline` runs the steps for one submission and for a batch;
+:func:`~instructor.grading.batch.grade` is the one entry the command line, nox and Gradescope
+call: kit, weights, the jail chosen once for the batch, the grading and the reports.
 """
 
 from __future__ import annotations
 
+from instructor.grading.batch import BatchOptions, grade
 from instructor.grading.package_rule import PackageNotFound, find_package
 from instructor.grading.pipeline import (
     GradeOptions,
@@ -39,12 +42,14 @@ from instructor.grading.pipeline import (
 from instructor.grading.results import CheckResult, SubmissionResult
 
 __all__ = [
+    "BatchOptions",
     "CheckResult",
     "GradeOptions",
     "PackageNotFound",
     "SubmissionResult",
     "check_grader_environment",
     "find_package",
+    "grade",
     "grade_batch",
     "grade_submission",
     "student_name",

@@ -37,7 +37,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from instructor.repo import InstructorError
+from instructor.stages.repo import InstructorError
 
 #: Entries (files and folders, those a zip entry's name implies included) one submission may hold.
 MAX_ENTRIES = 4000

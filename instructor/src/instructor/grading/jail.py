@@ -65,7 +65,8 @@ from instructor.grading.resources import (
     uid_of,
 )
 from instructor.grading.worker import MAX_RESPONSE_BYTES, WATCHDOG_EXIT
-from instructor.repo import InstructorError
+from instructor.stages.dependencies import distribution_names, newest_stage_dependencies
+from instructor.stages.repo import InstructorError
 
 try:
     import resource
@@ -173,6 +174,8 @@ class Jail:
     uid: int | None = None
     cgroup: Cgroup | None = field(default=None, compare=False)
     limits: str = ""  # the resource limits in words (cgroups, or per process)
+    #: the distributions the stage may use (default: :func:`default_distributions`)
+    distributions: tuple[str, ...] = ()
 
     @property
     def isolated(self) -> bool:
@@ -214,6 +217,8 @@ class JailPlan:
     why: str = ""  # why a better kind was not available
     uids: object = None  # instructor.grading.uids.UidRange
     cgroups: Cgroups | None = None
+    #: the distributions the stage may use (default: :func:`default_distributions`)
+    distributions: tuple[str, ...] = ()
 
     def limits(self) -> str:
         """The resource limits that hold for each jail, in words (the staff's first lines)."""
@@ -242,7 +247,8 @@ class JailPlan:
         cgroup = None
         if self.cgroups is not None and self.kind != "none":
             cgroup = self.cgroups.create(f"jail-{index}", PROCESSES)
-        return Jail(self.kind, uid, cgroup, self.limits() if self.kind != "none" else "")
+        return Jail(self.kind, uid, cgroup, self.limits() if self.kind != "none" else "",
+                    self.distributions)
 
     def close(self) -> None:
         if self.cgroups is not None:
@@ -265,8 +271,16 @@ def _hidden(name: str) -> bool:
     return name.lower().replace("-", "_").startswith(HIDDEN_PREFIXES)
 
 
-#: The distributions a stage may use; with what they require, all a jail's site-packages hold.
-ALLOWED_DISTRIBUTIONS = ("numpy", "scipy", "numexpr", "matplotlib")
+def default_distributions() -> tuple[str, ...]:
+    """The distributions a stage may use when no kit says (the runtime dependencies of the
+    newest stage of the repository these tools run from); with what they require, all a
+    jail's site-packages hold. A grading run passes its kit's own
+    (:attr:`instructor.grading.kit.Kit.distributions`)."""
+    return distribution_names(newest_stage_dependencies())
+
+
+def _allowed(distributions: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(distributions) or default_distributions()
 #: Entries of a site-packages folder kept whoever owns them (caches of the kept modules).
 _ALWAYS_KEPT = frozenset({"__pycache__"})
 
@@ -275,19 +289,24 @@ def _normal(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-@functools.lru_cache(maxsize=8)
-def allowed_entries(folder: str) -> frozenset[str]:
+def allowed_entries(folder: str, distributions: tuple[str, ...] = ()) -> frozenset[str]:
     """The entries of the site-packages ``folder`` that belong to an allowed distribution or
     to one they require (read from the installed metadata, extras left out): the top-level
-    modules, packages, ``.libs`` folders and ``.dist-info`` of numpy, scipy, numexpr,
-    matplotlib and their dependencies. Everything else (PyTorch, JAX, the test tools, pip)
-    is absent inside a bubblewrap jail, whatever spelling an import uses. Read once per
-    folder and run: every worker's start builds its mounts from it."""
+    modules, packages, ``.libs`` folders and ``.dist-info`` of the stage's dependencies
+    (``distributions``, default: :func:`default_distributions`: numpy, scipy, numexpr,
+    matplotlib) and theirs. Everything else (PyTorch, JAX, the test tools, pip) is absent
+    inside a bubblewrap jail, whatever spelling an import uses. Read once per folder and
+    run: every worker's start builds its mounts from it."""
+    return _allowed_entries(folder, _allowed(distributions))
+
+
+@functools.lru_cache(maxsize=8)
+def _allowed_entries(folder: str, distributions: tuple[str, ...]) -> frozenset[str]:
     from importlib import metadata
 
     found = {_normal(d.metadata["Name"] or ""): d
              for d in metadata.distributions(path=[folder]) if d.metadata["Name"]}
-    wanted, kept, seen = [_normal(n) for n in ALLOWED_DISTRIBUTIONS], set(_ALWAYS_KEPT), set()
+    wanted, kept, seen = [_normal(n) for n in distributions], set(_ALWAYS_KEPT), set()
     while wanted:
         name = wanted.pop()
         if name in seen or name not in found:
@@ -306,22 +325,28 @@ def allowed_entries(folder: str) -> frozenset[str]:
     return frozenset(kept)
 
 
-@functools.lru_cache(maxsize=1)
-def jail_absent_modules() -> tuple[str, ...]:
+def jail_absent_modules(distributions: tuple[str, ...] = ()) -> tuple[str, ...]:
     """What a worker refuses to import in every jail: the grading environment's modules no
     stage may use (:func:`absent_modules`), the prohibited libraries installed or not, and the
     grader's own package."""
+    return _jail_absent_modules(_allowed(distributions))
+
+
+@functools.lru_cache(maxsize=4)
+def _jail_absent_modules(distributions: tuple[str, ...]) -> tuple[str, ...]:
     from instructor.grading.scan import PROHIBITED, TEST_MACHINERY
 
-    return tuple(sorted(set(absent_modules()) | PROHIBITED | TEST_MACHINERY | {"instructor"}))
+    absent = set(absent_modules(distributions=distributions))
+    return tuple(sorted(absent | PROHIBITED | TEST_MACHINERY | {"instructor"}))
 
 
-def absent_modules(folders: Iterable[str] | None = None) -> list[str]:
+def absent_modules(folders: Iterable[str] | None = None,
+                   distributions: tuple[str, ...] = ()) -> list[str]:
     """The top-level modules of the grading environment a bubblewrap jail does not hold
     (what :func:`allowed_entries` leaves out, ``.py`` and ``.so`` suffixes cut)."""
     names = set()
     for folder in folders if folders is not None else _site_packages():
-        kept = allowed_entries(folder)
+        kept = allowed_entries(folder, distributions)
         for entry in os.listdir(folder):
             if entry in kept or entry.endswith((".dist-info", ".egg-info", ".pth", ".libs")):
                 continue
@@ -375,7 +400,7 @@ def _shared_libraries(executable: str) -> list[str]:
     return found
 
 
-def runtime_mounts() -> list[str]:
+def runtime_mounts(distributions: tuple[str, ...] = ()) -> list[str]:
     """bwrap arguments that make the Python runtime and the grading environment exist, read-only.
 
     The shared libraries' folders (``/usr/lib`` and the ``/lib`` links), the installation of the
@@ -422,7 +447,7 @@ def runtime_mounts() -> list[str]:
     for folder in environment:
         # an empty site-packages, then what the stages may use bound into it one by one:
         # whatever else the grading environment holds (PyTorch, the test tools) is absent
-        kept = [n for n in sorted(allowed_entries(folder)) if not _hidden(n)
+        kept = [n for n in sorted(allowed_entries(folder, distributions)) if not _hidden(n)
                 and os.path.lexists(os.path.join(folder, n))]
         args += ["--tmpfs", folder]
         for name in kept:
@@ -449,7 +474,8 @@ def _folders_for(destinations: list[str]) -> list[str]:
     return args
 
 
-def bubblewrap_command(install: str, fd: int, uid: int | None = None) -> list[str]:
+def bubblewrap_command(install: str, fd: int, uid: int | None = None,
+                       distributions: tuple[str, ...] = ()) -> list[str]:
     """The bwrap command line that runs the worker of the install folder ``install`` (its
     ``site``, ``examples`` and ``worker.py``, bound at ``/jail``) in a fresh jail.
 
@@ -461,7 +487,7 @@ def bubblewrap_command(install: str, fd: int, uid: int | None = None) -> list[st
     root filesystem is read-only; ``/tmp`` and ``/dev/shm`` are small private tmpfs.
     """
     bwrap = shutil.which("bwrap") or "bwrap"
-    mounts = runtime_mounts()
+    mounts = runtime_mounts(distributions)
     binds = ["--ro-bind", install, JAIL_ROOT]
     nested = []
     if uid is not None:
@@ -524,7 +550,8 @@ def _twice(probe) -> tuple[bool, str]:
     return works, why
 
 
-def probe_bubblewrap(uid: int | None = None) -> tuple[bool, str]:
+def probe_bubblewrap(uid: int | None = None,
+                     distributions: tuple[str, ...] = ()) -> tuple[bool, str]:
     """Whether a bubblewrap jail starts the grading Python here, and if not, why and what to do."""
     if not sys.platform.startswith("linux"):
         return False, f"bubblewrap is Linux only (this is {sys.platform})"
@@ -534,7 +561,7 @@ def probe_bubblewrap(uid: int | None = None) -> tuple[bool, str]:
 
     with tempfile.TemporaryDirectory(prefix="mini-torch-probe-") as folder:
         os.chmod(folder, 0o755)
-        command = bubblewrap_command(folder, 0, uid)
+        command = bubblewrap_command(folder, 0, uid, distributions)
         command = [*command[:len(command) - 2], "-c", _PROBE_CODE]
         works, why = _twice(lambda: _run(command))
     if works:
@@ -577,7 +604,7 @@ def probe_uid(uid: int, private: Iterable[Path]) -> tuple[bool, str]:
 
 
 def choose_jail(*, unisolated: bool = False, private: Iterable[Path] = (),
-                submissions: int = 1) -> JailPlan:
+                submissions: int = 1, distributions: tuple[str, ...] = ()) -> JailPlan:
     """The best jail this machine offers (see the module docstring), for ``submissions``.
 
     As root, the run claims a range of uids of its own (one per submission) and a cgroup
@@ -607,7 +634,8 @@ def choose_jail(*, unisolated: bool = False, private: Iterable[Path] = (),
     reasons = []
     kind = None
     if forced in ("", "bubblewrap"):
-        works, why = probe_bubblewrap(uids.uid(0) if uids is not None else None)
+        works, why = probe_bubblewrap(uids.uid(0) if uids is not None else None,
+                                      distributions)
         if works:
             kind = "bubblewrap"
         else:
@@ -635,7 +663,8 @@ def choose_jail(*, unisolated: bool = False, private: Iterable[Path] = (),
             "anyway, with every report saying the run was not isolated")
     cgroups = Cgroups.probe(uids.run if uids is not None else f"{os.getpid()}") \
         if kind != "none" else None
-    return JailPlan(kind, "; ".join(reasons), uids if kind != "none" else None, cgroups)
+    return JailPlan(kind, "; ".join(reasons), uids if kind != "none" else None, cgroups,
+                    tuple(distributions))
 
 
 def hide_command_line(shown: str = "python -m instructor grade") -> bool:
@@ -794,8 +823,11 @@ class Worker:
 
     def __init__(self, install: Path, scratch: Path, *, jail: Jail | None = None,
                  cpu_seconds: int = CPU_SECONDS, site: Path | None = None,
-                 examples: Path | None = None) -> None:
+                 examples: Path | None = None, distributions: tuple[str, ...] = ()) -> None:
         self.install = install
+        # what the stage may use (default: the jail's): the worker refuses every other import
+        self.distributions = tuple(distributions) or (
+            jail.distributions if jail is not None else ())
         self.site = site or install / "site"
         self.examples = examples or install / "examples"
         self.scratch = scratch
@@ -824,7 +856,8 @@ class Worker:
 
     def _command(self, fd: int, script: Path) -> list[str]:
         if self.kind == "bubblewrap":
-            return bubblewrap_command(str(self.install), fd, self.jail.uid)
+            return bubblewrap_command(str(self.install), fd, self.jail.uid,
+                                      self.jail.distributions)
         command = [sys.executable, "-I", "-B", str(script), str(fd)]
         if self.kind == "uid":
             command = _setpriv(self.jail.uid) + command
@@ -904,7 +937,7 @@ class Worker:
         self.meter = self._make_meter()
         setup = {"setup": {
             "site": self.paths[0], "examples": self.paths[1], "preload": list(PRELOAD),
-            "absent": list(jail_absent_modules()),
+            "absent": list(jail_absent_modules(self.distributions)),
             "processes": PROCESSES if self.jail is not None and self.jail.isolated else None}}
         began = time.monotonic()
         try:

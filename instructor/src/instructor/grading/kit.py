@@ -3,8 +3,9 @@
 A kit is a folder (only the grader reads it; no jail holds it)::
 
     KIT/kit.json        the stage, its own tasks and files, the names of the checks
-    KIT/reference/      the reference stage: src/mini_torch (solution markers kept) and
-                        examples/; the oracle the checks are compared with at grading time
+    KIT/reference/      the reference stage: src/mini_torch (solution markers kept),
+                        examples/ and pyproject.toml (the stage's runtime dependencies, what
+                        a jail holds); the oracle the checks are compared with at grading time
     KIT/tests/hidden_tests/stageK/hidden_checks.py
                         the hidden checks' source, when the stage has some
     KIT/weights.json    the points per check (see instructor.grading.scoring): the file given,
@@ -12,9 +13,9 @@ A kit is a folder (only the grader reads it; no jail holds it)::
 
 A kit holds no inputs: the checks are programs drawn afresh for every grading run from a secret
 that never leaves the grader (:meth:`Kit.draw`; the public checks come from
-:mod:`instructor.checks`, the hidden ones from the kit's file), and the reference answers them
-at grading time. :func:`build_kit` makes a kit from the monorepo and runs the checks of a few
-draws on the reference, so a check that the reference itself fails is refused before any
+:mod:`instructor.grading.checks`, the hidden ones from the kit's file), and the reference
+answers them at grading time. :func:`build_kit` makes a kit from the monorepo and runs the checks
+of a few draws on the reference, so a check that the reference itself fails is refused before any
 student is graded.
 """
 
@@ -29,11 +30,12 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-from instructor.checks import Check, has_checks, hidden_checks, stage_checks
+from instructor.grading.checks import Check, has_checks, hidden_checks, stage_checks
 from instructor.grading.oracle import compute
 from instructor.grading.scoring import default_weights_file, own_files, own_tasks
-from instructor.release import stub_doc
-from instructor.repo import InstructorError, private_tree, stage_dir, stage_numbers
+from instructor.release.release import stub_doc
+from instructor.stages.dependencies import distribution_names, runtime_dependencies
+from instructor.stages.repo import InstructorError, private_tree, stage_dir, stage_numbers
 
 KIT_FILE = "kit.json"
 KIT_FORMAT = 4
@@ -70,6 +72,16 @@ class Kit:
         return self.path / "reference"
 
     @property
+    def dependencies(self) -> list[str]:
+        """The reference stage's runtime dependencies (its pyproject.toml, copied in)."""
+        return runtime_dependencies(self.reference_dir)
+
+    @property
+    def distributions(self) -> tuple[str, ...]:
+        """What pip calls :attr:`dependencies`: the distributions a jail holds."""
+        return distribution_names(self.dependencies)
+
+    @property
     def weights_file(self) -> Path:
         return self.path / "weights.json"
 
@@ -95,7 +107,7 @@ class Kit:
         if self.names and [c.name for c in checks] != self.names:
             raise InstructorError(
                 f"{self.path}: the checks of this instructor package are not the kit's (built "
-                "with another version of instructor/checks?): build the kit again")
+                "with another version of instructor/grading/checks?): build the kit again")
         return Kit(path=self.path, stage=self.stage, tasks=self.tasks, own_files=self.own_files,
                    names=[c.name for c in checks], select=self.select, guides=self.guides,
                    keywords=self.keywords, hidden=self.hidden, seed=seed, checks=checks)
@@ -221,8 +233,8 @@ def build_kit(
         raise InstructorError(f"--stage {stage}: no such stage (existing: {known})")
     if not has_checks(stage):
         raise InstructorError(
-            f"stage {stage} has no grading checks: write instructor/src/instructor/checks/"
-            f"stage{stage}.py (see instructor/checks/stage3.py)")
+            f"stage {stage} has no grading checks: write instructor/src/instructor/grading/checks/"
+            f"stage{stage}.py (see instructor/grading/checks/stage3.py)")
     reference = stage_dir(root, stage)
     dest.mkdir(parents=True, exist_ok=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -230,6 +242,8 @@ def build_kit(
                     ignore=ignore)
     if (reference / "examples").is_dir():
         shutil.copytree(reference / "examples", dest / "reference" / "examples", ignore=ignore)
+    # the one list of what the stage may use: the jail and the grader read it from the kit
+    shutil.copyfile(reference / "pyproject.toml", dest / "reference" / "pyproject.toml")
     hidden_source = root / HIDDEN_TESTS / f"stage{stage}" / HIDDEN_FILE
     hidden = hidden and hidden_source.is_file()
     if hidden:

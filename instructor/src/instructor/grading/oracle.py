@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from instructor.checks import Check
+from instructor.grading.checks import Check
 from instructor.grading.jail import (
     UnreadableAnswer,
     Worker,
@@ -24,7 +24,16 @@ from instructor.grading.jail import (
     WorkerTimeout,
 )
 from instructor.grading.verdicts import BadAnswer, decode, judge
-from instructor.repo import InstructorError
+from instructor.stages.dependencies import distribution_names, runtime_dependencies
+from instructor.stages.repo import InstructorError
+
+
+def _distributions(reference: Path) -> tuple[str, ...]:
+    """The reference stage's dependencies (a kit's reference and a stage folder both hold its
+    pyproject.toml); empty for a bare package folder (the repository's newest stage's then)."""
+    if (reference / "pyproject.toml").is_file():
+        return distribution_names(runtime_dependencies(reference))
+    return ()
 
 #: Seconds one check may take on the reference.
 REFERENCE_LIMIT = 60.0
@@ -48,7 +57,8 @@ def compute(checks: Sequence[Check], reference: Path) -> dict[str, dict]:
         costs: dict[str, float] = {}
         with tempfile.TemporaryDirectory(prefix="mini-torch-oracle-") as scratch:
             worker = Worker(Path(scratch) / "install", Path(scratch) / "run",
-                            site=reference / "src", examples=reference / "examples")
+                            site=reference / "src", examples=reference / "examples",
+                            distributions=_distributions(reference))
             try:
                 for check in checks:
                     try:

@@ -44,8 +44,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from instructor.checks import Check
 from instructor.grading import oracle
+from instructor.grading.checks import Check
 from instructor.grading.intake import Refused, release, shown_name, syntax_errors, take_in
 from instructor.grading.jail import (
     Jail,
@@ -68,11 +68,8 @@ from instructor.grading.safe import file_key, safe_text
 from instructor.grading.scan import scan_package
 from instructor.grading.scoring import Weights, is_scored
 from instructor.grading.verdicts import decode, judge
-from instructor.repo import InstructorError
-from instructor.solutions import stub_solutions
-
-#: Modules the grader's interpreter needs (the worker imports numpy and what the stage uses).
-GRADER_MODULES = ("numpy", "scipy", "matplotlib", "numexpr")
+from instructor.release.solutions import stub_solutions
+from instructor.stages.repo import InstructorError
 
 #: After a check of a submission timed out, its other checks get this many times the CPU time
 #: the reference took for them, and at least :data:`REPEAT_TIMEOUT` seconds (correct code of
@@ -102,8 +99,10 @@ class GradeOptions:
     private: tuple[Path, ...] = ()  # folders a uid jail must not read besides the kit
 
 
-def check_grader_environment() -> None:
-    """Refuse to start in an interpreter that lacks a module every worker needs.
+def check_grader_environment(modules: Sequence[str]) -> None:
+    """Refuse to start in an interpreter that lacks a module every worker needs: ``modules``,
+    the import names of the stage's runtime dependencies
+    (:func:`instructor.stages.import_names`; the worker imports numpy and what the stage uses).
 
     Raises:
         InstructorError: naming the missing modules and the pip command that installs them.
@@ -111,7 +110,7 @@ def check_grader_environment() -> None:
     import importlib.util
     import sys
 
-    missing = [m for m in GRADER_MODULES if importlib.util.find_spec(m) is None]
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
     if missing:
         raise InstructorError(
             f"the grader's Python ({sys.executable}) lacks {', '.join(missing)}: "
@@ -494,11 +493,12 @@ def _hidden_findings(result: SubmissionResult) -> list[str]:
 _NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 
 
-def _absent_import_findings(result: SubmissionResult) -> list[str]:
+def _absent_import_findings(result: SubmissionResult,
+                            distributions: tuple[str, ...]) -> list[str]:
     """Modules the submission's code tried to import that no jail holds (the grading
     environment's other packages, the prohibited libraries, however the import was spelled):
     a finding for staff, beside the source scan's early message."""
-    absent = set(jail_absent_modules())
+    absent = set(jail_absent_modules(distributions))
     tried = {match.group(1) for c in result.checks for match in _NO_MODULE.finditer(c.message)
              if match.group(1).split(".")[0] in absent}
     return [f"tried to import {name}, which the grading jail does not hold (a prohibited "
@@ -558,7 +558,8 @@ def grade_submission(
                 result.notes += [f"{file}: {message}" for file, message in syntax.items()]
             run = _Submission(kit, package, work, syntax, jail, options)
             _run_checks(run, kit, result, expected, only)
-            result.findings = _hidden_findings(result) + _absent_import_findings(result)
+            result.findings = _hidden_findings(result) + _absent_import_findings(result,
+                                                                        kit.distributions)
     except Exception as error:  # a grader problem must not stop the batch
         result.status = "grader_error"
         result.message = f"the grader failed on this submission: {type(error).__name__}"
@@ -618,16 +619,18 @@ def student_names(submissions: Sequence[Path]) -> tuple[list[str], dict[int, str
 def plan_jails(kit: Kit, options: GradeOptions, submissions: int = 1) -> JailPlan:
     """The jail kind of a run: the best this machine offers (see :func:`choose_jail`)."""
     return choose_jail(unisolated=options.unisolated, private=(kit.path, *options.private),
-                       submissions=submissions)
+                       submissions=submissions, distributions=kit.distributions)
 
 
 @dataclass
 class Batch:
-    """A graded batch: the results in the submissions' order, and how it was run."""
+    """A graded batch: the results in the submissions' order, how it was run, and where
+    its reports are (:func:`instructor.grading.batch.grade`)."""
 
     results: list[SubmissionResult]
     plan: JailPlan
     retried: list[str] = field(default_factory=list)  # students whose checks ran twice
+    out: Path | None = None  # the reports' folder
 
 
 def grade_batch(

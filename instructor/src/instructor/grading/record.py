@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
-from instructor.repo import InstructorError, is_build_artifact
+from instructor.stages.repo import InstructorError, is_build_artifact
 
 RECORD_FILE = "run.json"
 RECORD_FORMAT = 1

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from instructor.grading.results import CheckResult, SubmissionResult
 from instructor.grading.safe import file_key, file_name, safe_cell, safe_text
-from instructor.repo import InstructorError
+from instructor.stages.repo import InstructorError
 
 #: Gradescope visibility of the public and of the hidden checks.
 VISIBLE, AFTER_PUBLISHED = "visible", "after_published"

@@ -18,9 +18,9 @@ import json
 import math
 from pathlib import Path
 
-from instructor.checks import Check
-from instructor.repo import PACKAGE_SUBDIR, InstructorError, stage_dir
-from instructor.solutions import enclosing_names, find_regions
+from instructor.grading.checks import Check
+from instructor.release.solutions import enclosing_names, find_regions
+from instructor.stages.repo import PACKAGE_SUBDIR, InstructorError, stage_dir
 
 POLICIES = ("zero", "flag")
 

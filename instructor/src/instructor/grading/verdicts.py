@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from instructor.checks import Check
+from instructor.grading.checks import Check
 from instructor.grading.worker import decode_array
 
 #: Characters of a value, and names of a list, that a comparison message quotes (the answer is

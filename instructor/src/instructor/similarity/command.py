@@ -20,7 +20,6 @@ from pathlib import Path
 
 from instructor.grading.pipeline import student_names
 from instructor.grading.safe import safe_text
-from instructor.repo import InstructorError, resolve_root
 from instructor.similarity.extract import Starter
 from instructor.similarity.report import (
     CSV_FILE,
@@ -29,6 +28,7 @@ from instructor.similarity.report import (
     SimilarityReport,
     similarity_report,
 )
+from instructor.stages.repo import InstructorError, resolve_root
 
 HELP = "rank pairs of submissions by the similarity of the code students wrote (for staff)"
 DESCRIPTION = (

@@ -2,7 +2,7 @@
 
 A stage's tasks are its solution regions: in the reference stage, each ``# BEGIN SOLUTION`` /
 ``# END SOLUTION`` pair of the stage's own files (the files new in it, and its examples) sits in
-the body of one function or method, named by :func:`instructor.solutions.enclosing_names`
+the body of one function or method, named by :func:`~instructor.release.solutions.enclosing_names`
 (``Linear.forward`` in ``src/mini_torch/nn/linear.py``). What a student wrote for a task is the
 body of the function of that qualified name in the same file of the submission, found in the
 file's syntax tree:
@@ -19,9 +19,10 @@ file's syntax tree:
   note either way.
 
 The starter code (:class:`Starter`) is what the release hands out in those files: the reference
-text with every region replaced by its stub (:func:`instructor.solutions.stub_solutions`). The
-comparison subtracts it as boilerplate: the given lines of a function (its argument checks), the
-helpers a file holds, the stub lines.
+text with every region replaced by its stub
+(:func:`~instructor.release.solutions.stub_solutions`). The comparison subtracts it as
+boilerplate: the given lines of a function (its argument checks), the helpers a file holds, the
+stub lines.
 
 A body is taken in the order of the reference's tasks, whatever the order of the functions in the
 student's file: moving functions around changes nothing.
@@ -37,8 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from instructor.grading.scoring import own_files
-from instructor.repo import stage_dir
-from instructor.solutions import STUB_LINE, enclosing_names, find_regions, stub_solutions
+from instructor.release.solutions import STUB_LINE, enclosing_names, find_regions, stub_solutions
+from instructor.stages.repo import stage_dir
 
 #: Bytes of one student file that are read; a larger file is left out (with a note). The
 #: reference's largest file holds about 40 KB.
@@ -202,8 +203,8 @@ Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 def definitions(tree: ast.AST) -> dict[str, Function]:
     """Every function of ``tree`` by qualified name (``Linear.forward``), the way
-    :func:`instructor.solutions.enclosing_names` names them; the last definition of a name wins,
-    as it does when Python runs the file."""
+    :func:`~instructor.release.solutions.enclosing_names` names them; the last definition of a
+    name wins, as it does when Python runs the file."""
     found: dict[str, Function] = {}
 
     def visit(node: ast.AST, prefix: str) -> None:

@@ -58,8 +58,8 @@ from instructor.grading.intake import Refused, release, take_in
 from instructor.grading.package_rule import PackageNotFound, find_package
 from instructor.grading.reports import write_new_file
 from instructor.grading.safe import safe_cell, safe_text
-from instructor.repo import InstructorError
 from instructor.similarity.extract import Extracted, Starter, extract
+from instructor.stages.repo import InstructorError
 
 #: Characters of normalized code a match needs to count (copydetect's noise threshold, k).
 NOISE_THRESHOLD = 25

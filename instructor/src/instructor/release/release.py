@@ -16,9 +16,9 @@
     DIR/pyproject.toml      the pytest configuration (``--import-mode=importlib``)
 
 What a student writes in stage N is "the element stage N adds": every solution region (see
-:mod:`instructor.solutions`) of a file of ``src/mini_torch`` that stage N-1 does not have (for
-stage 1: every file) and of stage N's ``examples/*.py``. Those regions become stubs that raise
-``NotImplementedError("Stage N: implement <qualified name> (see docs/stageN.md#section)")``,
+:mod:`instructor.release.solutions`) of a file of ``src/mini_torch`` that stage N-1 does not
+have (for stage 1: every file) and of stage N's ``examples/*.py``. Those regions become stubs that
+raise ``NotImplementedError("Stage N: implement <qualified name> (see docs/stageN.md#section)")``,
 the section being the one that teaches it (:func:`guide_section_of`: a heading that names the
 function or its class, else the section whose text names it most, else "What you implement").
 The files carried from earlier stages stay solved; their marker lines are dropped. No marker
@@ -26,9 +26,9 @@ line is left in a student release, and the hidden tests of ``instructor/hidden_t
 into one.
 
 The release is assembled in a scratch folder and leak-checked there
-(:mod:`instructor.leakcheck`); a release that leaks is refused and nothing is written. Links of
-the docs to a later stage's guide are turned into plain text; the images the guides show are
-shipped with them; the maintainers' passages of every Markdown file (between
+(:mod:`instructor.release.leakcheck`); a release that leaks is refused and nothing is written.
+Links of the docs to a later stage's guide are turned into plain text; the images the guides show
+are shipped with them; the maintainers' passages of every Markdown file (between
 ``<!-- maintainers -->`` and ``<!-- /maintainers -->``) are left out.
 
 Several stages can go into one DIR (call :func:`write_release` once per stage): the README then
@@ -47,13 +47,20 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path, PurePosixPath
 
-from instructor.leakcheck import (
+from instructor.release.leakcheck import (
     github_slug,
     markdown_links,
     refuse_leaks,
     resolve_link,
 )
-from instructor.repo import (
+from instructor.release.solutions import (
+    STUB_LINE,
+    MarkerError,
+    find_regions,
+    strip_markers,
+    stub_solutions,
+)
+from instructor.stages.repo import (
     PACKAGE_SUBDIR,
     InstructorError,
     is_build_artifact,
@@ -61,7 +68,6 @@ from instructor.repo import (
     stage_dir,
     stage_numbers,
 )
-from instructor.solutions import STUB_LINE, MarkerError, find_regions, strip_markers, stub_solutions
 
 #: What each stage adds: the one source of the stage tables (a release's README, a term's, and
 #: the tables of README.md and docs/index.md, which a test holds to these words). Every public
@@ -396,7 +402,7 @@ def _copy_tree(source: Path, target: Path) -> None:
 
 
 def _template(name: str) -> str:
-    return resources.files("instructor").joinpath("templates", name).read_text(encoding="utf-8")
+    return resources.files("instructor").joinpath("term", name).read_text(encoding="utf-8")
 
 
 def write_release(
@@ -411,7 +417,7 @@ def write_release(
     """Write the student release of ``stage`` of the monorepo at ``root`` into ``out``.
 
     The release is written into a scratch copy of ``out`` first and leak-checked there
-    (:mod:`instructor.leakcheck`); only a release that passes is copied into ``out``.
+    (:mod:`instructor.release.leakcheck`); only a release that passes is copied into ``out``.
 
     Args:
         root: the monorepo root.

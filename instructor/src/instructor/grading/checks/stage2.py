@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from instructor.checks import Check, Program, check, floats, seed, size
-from instructor.checks.examples import build_model_check, step_checks
+from instructor.grading.checks import Check, Program, check, floats, seed, size
+from instructor.grading.checks.examples import build_model_check, step_checks
 
 NN = "mini_torch.nn"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from instructor.checks import Check, Program, check, floats, size
-from instructor.checks.examples import step_checks as step_checks_of
+from instructor.grading.checks import Check, Program, check, floats, size
+from instructor.grading.checks.examples import step_checks as step_checks_of
 
 LOSS_FILE = "src/mini_torch/nn/loss.py"
 LOSS = "mini_torch.nn.loss"

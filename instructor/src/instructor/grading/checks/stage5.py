@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from instructor.checks import Check, Program, check, floats, size
-from instructor.checks.examples import build_model_check
+from instructor.grading.checks import Check, Program, check, floats, size
+from instructor.grading.checks.examples import build_model_check
 
 DATA = "mini_torch.utils.data"
 DATASET_FILE = "src/mini_torch/utils/data/dataset.py"

@@ -1,7 +1,7 @@
 """A term: what the students of one course receive, stage by stage, and the staff's folder.
 
-Two ways to run a term (docs/instructor.md), both leak-checked (:mod:`instructor.leakcheck`) before
-anything a student receives is written:
+Two ways to run a term (docs/instructor.md), both leak-checked
+(:mod:`instructor.release.leakcheck`) before anything a student receives is written:
 
 **One repository per student for the whole term** (:func:`write_term_repository`,
 :func:`open_stage`). The repository starts with the first stage only: ``stages/stageF``, the
@@ -34,8 +34,8 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from instructor.leakcheck import LeakReport, refuse_leaks
-from instructor.release import (
+from instructor.release.leakcheck import LeakReport, refuse_leaks
+from instructor.release.release import (
     STAGE_ELEMENTS,
     ReleaseReport,
     assemble_release,
@@ -44,7 +44,7 @@ from instructor.release import (
     render_stage,
     write_release,
 )
-from instructor.repo import InstructorError, private_tree, stage_numbers
+from instructor.stages.repo import InstructorError, private_tree, stage_numbers
 
 #: The term file at the root of a term repository.
 TERM_FILE = ".mini-torch-term.json"

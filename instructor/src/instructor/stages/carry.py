@@ -20,7 +20,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from instructor.repo import (
+from instructor.stages.repo import (
     PACKAGE_SUBDIR,
     InstructorError,
     display_path,

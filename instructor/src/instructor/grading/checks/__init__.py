@@ -10,12 +10,12 @@ the submission's backward to the reference's on the same inputs) and training ru
 of the run and the parameters after, on the same data, seed and model: "the loss went down"
 is not a verdict).
 
-Each stage's checks live in ``instructor/checks/stageK.py`` as a function ``checks(g)``; hidden
-checks in ``instructor/hidden_tests/stageK/hidden_checks.py`` (same function, shipped only in
-the grader's kit). ``g`` is a :class:`numpy.random.Generator` seeded from a secret the grader
-draws afresh for every run (:func:`instructor.grading.kit.Kit.draw`): the inputs, and where it
-makes sense the shapes, of every check come from it, so an answer keyed on the inputs of one
-run earns nothing in the next. A check's name never depends on the draw (the weights, the
+Each stage's checks live in ``instructor/grading/checks/stageK.py`` as a function
+``checks(g)``; hidden checks in ``instructor/hidden_tests/stageK/hidden_checks.py`` (same function,
+shipped only in the grader's kit). ``g`` is a :class:`numpy.random.Generator` seeded from a secret
+the grader draws afresh for every run (:func:`instructor.grading.kit.Kit.draw`): the inputs, and
+where it makes sense the shapes, of every check come from it, so an answer keyed on the inputs of
+one run earns nothing in the next. A check's name never depends on the draw (the weights, the
 gradebook and the feedback name checks).
 
 A check names the task it grades (``task``: the qualified name a release stubs,
@@ -152,7 +152,7 @@ def _draw(module, g: np.random.Generator, where: str) -> list[Check]:
     would be the same in every grading run)."""
     import inspect
 
-    from instructor.repo import InstructorError
+    from instructor.stages.repo import InstructorError
 
     function = getattr(module, "checks", None)
     if not callable(function):
@@ -175,16 +175,16 @@ def stage_checks(stage: int, g: np.random.Generator) -> list[Check]:
     found: list[Check] = []
     for k in range(1, stage + 1):
         try:
-            module = importlib.import_module(f"instructor.checks.stage{k}")
+            module = importlib.import_module(f"instructor.grading.checks.stage{k}")
         except ModuleNotFoundError:
             continue
-        drawn = _draw(module, g, f"instructor/checks/stage{k}.py")
+        drawn = _draw(module, g, f"instructor/grading/checks/stage{k}.py")
         found += [c for c in drawn if k == stage or not c.file.startswith("examples/")]
     return found
 
 
 def has_checks(stage: int) -> bool:
-    return importlib.util.find_spec(f"instructor.checks.stage{stage}") is not None
+    return importlib.util.find_spec(f"instructor.grading.checks.stage{stage}") is not None
 
 
 def hidden_checks(path: Path, g: np.random.Generator) -> list[Check]:

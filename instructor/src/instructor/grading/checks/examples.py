@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from instructor.checks import Check, Program, Ref, check, seed, size
+from instructor.grading.checks import Check, Program, Ref, check, seed, size
 
 
 def data(kind: str, g: np.random.Generator, features: int = 2,

@@ -7,8 +7,8 @@ For every pair of consecutive stages K, K+1 (consecutive among the stages that e
    more names in each stage.
 2. **Public names.** Every public name of stage K (the top-level package, every public submodule,
    the public methods of every public class) still exists in stage K+1 with the same signature.
-   Each stage is imported in its own subprocess (:mod:`instructor._introspect`), with only that
-   stage's ``src`` folder on ``PYTHONPATH``, so two stages never share an interpreter.
+   Each stage is imported in its own subprocess (:mod:`instructor.stages.introspect`), with
+   only that stage's ``src`` folder on ``PYTHONPATH``, so two stages never share an interpreter.
 
 :func:`check_repo` returns a :class:`CheckReport`; the ``check`` command prints it.
 """
@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from instructor.repo import (
+from instructor.stages.repo import (
     InstructorError,
     display_path,
     package_dir,
@@ -33,7 +33,7 @@ from instructor.repo import (
 )
 
 #: The script that prints one stage's public API as JSON, run as a file in a subprocess.
-INTROSPECT_SCRIPT = Path(__file__).with_name("_introspect.py")
+INTROSPECT_SCRIPT = Path(__file__).with_name("introspect.py")
 
 #: Seconds one stage may take to import before the check gives up on it.
 INTROSPECT_TIMEOUT = 300

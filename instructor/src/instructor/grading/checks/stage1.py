@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from instructor.checks import Check, Program, check, floats, size
+from instructor.grading.checks import Check, Program, check, floats, size
 
 FILE = "src/mini_torch/functional.py"
 F = "mini_torch.functional"
@@ -75,8 +75,8 @@ def checks(g: np.random.Generator) -> list[Check]:
 
 def example_checks(g: np.random.Generator) -> list[Check]:
     """``predict`` and ``train_step`` of the two scripts, on parameters drawn from ``g`` (hidden
-    widths 6 .. 10) and data of :func:`instructor.checks.examples.data`."""
-    from instructor.checks.examples import data
+    widths 6 .. 10) and data of :func:`instructor.grading.checks.examples.data`."""
+    from instructor.grading.checks.examples import data
 
     found = []
     x, y = data("regression", g, features=1)

@@ -25,7 +25,6 @@ at ``budget + OVERALL_MARGIN`` seconds (default 540) and still writes a results.
 
 from __future__ import annotations
 
-import re
 import stat
 import tempfile
 import zipfile
@@ -35,13 +34,12 @@ from pathlib import Path
 
 from instructor.grading.kit import build_kit
 from instructor.grading.scoring import default_weights_file, is_scored, load_weights
-from instructor.repo import InstructorError, is_build_artifact, stage_dir
+from instructor.stages.dependencies import import_names, runtime_dependencies
+from instructor.stages.repo import InstructorError, is_build_artifact, stage_dir
 
 #: What the grading runs need besides the stage's own dependencies (nothing: the worker and
 #: the grader use the standard library and numpy).
 GRADER_REQUIREMENTS: list[str] = []
-#: Used when the stage's pyproject.toml lists no dependencies the simple reader can find.
-FALLBACK_REQUIREMENTS = ["numpy>=1.24", "scipy>=1.10", "matplotlib>=3.7", "numexpr>=2.8"]
 
 #: Seconds the scripts allow beyond the checks' budget: unpacking, the oracle, the reports.
 OVERALL_MARGIN = 120
@@ -55,15 +53,12 @@ _REGULAR = 0o644
 
 
 def stage_requirements(root: Path, stage: int) -> list[str]:
-    """The ``dependencies = [...]`` of the stage's pyproject.toml, plus the grader's own."""
-    text = (stage_dir(root, stage) / "pyproject.toml").read_text(encoding="utf-8")
-    match = re.search(r"^dependencies\s*=\s*\[(.*?)\]", text, re.MULTILINE | re.DOTALL)
-    found = re.findall(r'"([^"]+)"', match.group(1)) if match else []
-    return (found or FALLBACK_REQUIREMENTS) + GRADER_REQUIREMENTS
+    """The ``[project] dependencies`` of the stage's pyproject.toml, plus the grader's own."""
+    return runtime_dependencies(stage_dir(root, stage)) + GRADER_REQUIREMENTS
 
 
 def _script(name: str, values: dict[str, str]) -> str:
-    text = resources.files("instructor").joinpath("templates", name).read_text(encoding="utf-8")
+    text = resources.files("instructor").joinpath("gradescope", name).read_text(encoding="utf-8")
     for key, value in values.items():
         text = text.replace(f"@{key}@", value)
     return text
@@ -131,6 +126,8 @@ def build_autograder(
             "MAX_SCORE": f"{max_score:g}",
             "OVERALL_LIMIT": str(int(budget) + OVERALL_MARGIN),
             "STUDENT_USER": STUDENT_USER,
+            # what setup.sh checks the grading Python imports
+            "IMPORTS": ", ".join(["instructor", *import_names(stage_requirements(root, stage))]),
         }
         out.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(out, "w") as archive:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from instructor.checks import Check, Program, check, floats, seed, size
-from instructor.checks.examples import build_model_check
+from instructor.grading.checks import Check, Program, check, floats, seed, size
+from instructor.grading.checks.examples import build_model_check
 
 OPTIM = "mini_torch.optim"
 SGD_FILE, ADAM_FILE = "src/mini_torch/optim/sgd.py", "src/mini_torch/optim/adam.py"

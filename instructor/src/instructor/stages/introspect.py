@@ -2,11 +2,11 @@
 
 Usage (run as a script, in a fresh interpreter)::
 
-    PYTHONPATH=stages/stageN/src python _introspect.py stages/stageN/src
+    PYTHONPATH=stages/stageN/src python introspect.py stages/stageN/src
 
-:mod:`instructor.consistency` runs this file in a subprocess per stage, so that every stage is
-imported on its own and two stages never meet in one interpreter. The script uses the standard
-library only and does not import :mod:`instructor`.
+:mod:`instructor.stages.consistency` runs this file in a subprocess per stage, so that every
+stage is imported on its own and two stages never meet in one interpreter. The script uses the
+standard library only and does not import :mod:`instructor`.
 
 The output maps qualified names to descriptions::
 

@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from instructor.checks import Check, Program, Ref, check, floats, seed, size
+from instructor.grading.checks import Check, Program, Ref, check, floats, seed, size
 
 NN = "mini_torch.nn"
 FILES = {

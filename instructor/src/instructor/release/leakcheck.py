@@ -6,9 +6,9 @@ Every tool that writes a student artifact (``release``, the term bake, ``open-st
 Classroom starters) calls :func:`refuse_leaks` on what it wrote, and writes nothing (or removes
 what it wrote) when the check finds anything. The check reads the artifact back: its stubs are the
 ``raise NotImplementedError("Stage K: implement NAME (see GUIDE)")`` lines of
-``stages/stageK/**.py`` (see :data:`instructor.solutions.STUB_LINE`). The protected stubs are
-those of the stages still open in the artifact (default: every stub in it). For each, it looks for
-
+``stages/stageK/**.py`` (see :data:`instructor.release.solutions.STUB_LINE`). The protected
+stubs are those of the stages still open in the artifact (default: every stub in it). For each, it
+looks for
 ``solved-copy``
     a solved definition of the same module path and name anywhere in the artifact
     (``mini_torch.nn.activation.ReLU.forward`` in another ``src/mini_torch/nn/activation.py``, a
@@ -43,14 +43,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from instructor.repo import PACKAGE_SUBDIR, InstructorError, is_build_artifact
-from instructor.solutions import (
+from instructor.release.solutions import (
     BEGIN_MARKER,
     END_MARKER,
     STUB_LINE,
     MarkerError,
     solution_bodies,
 )
+from instructor.stages.repo import PACKAGE_SUBDIR, InstructorError, is_build_artifact
 
 #: A reference solution shares this many consecutive lines with a text before it is a leak.
 WINDOW = 3

@@ -61,7 +61,7 @@ fi
 # The checks: the interpreter is new enough, every module a grading run needs imports, and the
 # grading kit is readable.
 "$PY" -c "import sys; assert sys.version_info >= (3, 10), sys.version"
-"$PY" -c "import instructor, numpy, scipy, matplotlib, numexpr"
+"$PY" -c "import @IMPORTS@"
 "$PY" -c "import sys; from pathlib import Path; from instructor.grading.kit import load_kit; \
 kit = load_kit(Path(sys.argv[1])); print(f'setup.sh: kit of stage {kit.stage}, {len(kit.checks)} checks')" \
     "$SOURCE/kit"

@@ -1,0 +1,10 @@
+"""A term of the course: the repository the students work in for several stages.
+
+- :mod:`~instructor.term.bake`: building a term from the cookiecutter template's answers (the
+  template's hooks only call it).
+- :mod:`~instructor.term.repository`: ``open-stage`` and ``publish-key``, and the term
+  repository, Classroom starters and staff folder they write.
+- :mod:`~instructor.term.student_noxfile`, :mod:`~instructor.term.carry_forward`: files
+  shipped to the students as they are (the noxfile of a release, and the script that carries a
+  student's own earlier code into a new stage).
+"""
