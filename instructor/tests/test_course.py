@@ -341,3 +341,47 @@ def test_a_late_day_budget_spans_the_term(roster, tmp_path):
                      submitted={"s001": DUE + timedelta(hours=3)}, used_before=used)
     ada = dict(zip(rows[0], rows[1]))
     assert (ada["final"], ada["late_days_used"], ada["late_days_left"]) == ("45", "1", "0")
+
+
+# ------------------------------------------------- grade --roster --term, then export --lms
+
+
+def test_grade_with_a_roster_then_export_for_canvas(tmp_path, run_cli):
+    from .conftest import REAL_REPO
+
+    subs = tmp_path / "submissions"
+    for name in ("stage1-ada-l", "mallory"):
+        shutil.copytree(REAL_REPO / "stages" / "stage1", subs / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    # As collect writes it: Ada's commit a day and a bit after the due date.
+    (subs / "collected.csv").write_text(
+        "name,repository,commit,date,status,student,due,cutoff\n"
+        "stage1-ada-l,r,c,2027-01-27T01:00:00-05:00,collected,s001,,\n", encoding="utf-8")
+    term = _write(tmp_path / "term.json", (
+        '{"due": {"1": "2027-01-25T23:59:00-05:00"}, "late_policy": {"kind": "percent", '
+        '"percent_per_day": 10, "cap_percent": 50, "max_days": 5, "grace_minutes": 0}}'))
+    roster_file = tmp_path / "roster.csv"
+    roster_file.write_text("ID,Name,Email,GitHub Username,Section\n"
+                           "s001,Ada Lovelace,ada@uni.edu,ada-l,A\n"
+                           "s002,Alan Turing,alan@uni.edu,aturing,B\n", encoding="utf-8")
+    out = tmp_path / "grades"
+    code, stdout, err = run_cli("grade", "--stage", "1", "--out", out, "--roster", roster_file,
+                                "--term", term, subs / "stage1-ada-l", subs / "mallory")
+    assert code == 0, err
+    assert "mallory: no roster row" in stdout
+    rows = list(csv.DictReader(io.StringIO((out / "gradebook.csv").read_text())))
+    assert [(r["student_id"], r["status"]) for r in rows] == [
+        ("s001", "graded"), ("s002", "missing"), ("", "unknown")]
+    ada = rows[0]
+    assert (ada["raw"], ada["days_late"], ada["penalty_percent"], ada["final"]) == (
+        "90", "2", "20", "72")
+    assert (out / "submissions.csv").is_file()  # grade's own rows, one per submission
+    export = tmp_path / "canvas.csv"
+    code, stdout, err = run_cli("export", "--lms", "canvas", export, "--roster", roster_file,
+                                "--stage", f"1={out}", "--title", "1=Stage 1 (4471)")
+    assert code == 0, err
+    assert "mallory: no roster row, not exported" in stdout
+    table = _parse(export.read_text(encoding="utf-8"))
+    assert table[0] == [*CANVAS_COLUMNS, "Stage 1 (4471)"]
+    assert table[1][-1] == "90"
+    assert [(row[1], row[-1]) for row in table[2:]] == [("s001", "72"), ("s002", "0")]

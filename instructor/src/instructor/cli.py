@@ -13,8 +13,10 @@ once every submission is graded, whatever the scores.
 from __future__ import annotations
 
 import argparse
+import csv
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 from instructor import __version__
@@ -333,6 +335,19 @@ def add_grade_command(subparsers: argparse._SubParsersAction) -> None:
                         "report says so on its first line; never for grades of record")
     _add_grading_options(parser)
     add_similarity_option(parser)
+    parser.add_argument("--roster", type=Path, metavar="FILE",
+                        help="the course's roster (CSV, or Canvas's gradebook export): the "
+                        "gradebook gets one row per roster student (missing, unknown and two "
+                        "submissions of one student reported); grade's own rows go to "
+                        "submissions.csv")
+    parser.add_argument("--term", type=Path, metavar="FILE",
+                        help="the term's term.json (with --roster): lateness charged from the "
+                        "commit dates in the submissions' collected.csv")
+    parser.add_argument("--extensions", type=Path, metavar="FILE",
+                        help="student,stage,due rows: a student's own due date (with --term)")
+    parser.add_argument("--late-days-from", type=Path, action="append", default=[],
+                        metavar="GRADES", help="an earlier stage's grade folder: the late days "
+                        "its students spent count against the term's budget (repeatable)")
     parser.set_defaults(handler=run_grade, parser=parser)
 
 
@@ -354,6 +369,38 @@ def _similarity_after(results, kit, out: Path) -> None:
     say(after_grading(results, kit, out).summary())
 
 
+def _commit_dates(submissions: Sequence[Path]) -> dict[str, datetime]:
+    """{folder name: commit date} from the collected.csv beside collected submissions."""
+    from instructor.course.lateness import parse_time
+
+    dates: dict[str, datetime] = {}
+    for listing in sorted({path.parent / "collected.csv" for path in submissions}):
+        if listing.is_file():
+            for row in csv.DictReader(listing.read_text(encoding="utf-8").splitlines()):
+                if row.get("date"):
+                    dates[row["name"]] = parse_time(row["date"], str(listing))
+    return dates
+
+
+def _term_gradebook(args, batch, matching, submissions: Sequence[Path]) -> None:
+    """Replace grade's gradebook.csv by the term's (grade's own rows kept in submissions.csv)."""
+    from instructor.course.gradebook import late_days_spent, read_gradebook, term_rows, term_text
+    from instructor.course.lateness import read_term
+
+    out = batch.out
+    own = out / "gradebook.csv"
+    graded = read_gradebook(own)
+    own.replace(out / "submissions.csv")
+    deadlines = read_term(args.term, args.extensions) if args.term is not None else None
+    stage = batch.results[0].stage if batch.results else (args.stage or 0)
+    top = max((r.max_score for r in batch.results), default=0.0)
+    rows = term_rows(graded, matching, stage, max_score=top, deadlines=deadlines,
+                     submitted=_commit_dates(submissions),
+                     used_before=late_days_spent([Path(g) / "gradebook.csv"
+                                                  for g in args.late_days_from]))
+    own.write_text(term_text(rows), encoding="utf-8")
+
+
 def run_grade(args: argparse.Namespace) -> int:
     """Grade every submission, print one line each, write the reports."""
     if args.gradescope_results is not None and len(args.submissions) != 1:
@@ -362,9 +409,29 @@ def run_grade(args: argparse.Namespace) -> int:
         args.parser.error("give --stage N (or --kit KIT)")
     if args.jobs < 1 or args.timeout <= 0 or args.budget <= 0:
         args.parser.error("--jobs must be >= 1, --timeout and --budget > 0 seconds")
+    if args.term is not None and args.roster is None:
+        args.parser.error("--term goes with --roster FILE")
+    submissions = list(args.submissions)
+    matching = None
+    if args.roster is not None:
+        from instructor.course.roster import match_submissions, read_roster
+        from instructor.grading.pipeline import student_name
+
+        matching = match_submissions([student_name(path) for path in submissions],
+                                     read_roster(args.roster))
+        refused = {name for row in matching.rows if row.refused
+                   for name in row.submission.split(", ")}
+        for row in matching.rows:
+            if row.refused:
+                say(f"refused: {row.refused}")
+        for name in matching.unknown:
+            say(f"{name}: no roster row matches it: graded, reported as unknown")
+        submissions = [path for path in submissions if student_name(path) not in refused]
+        if not submissions:
+            raise InstructorError("every submission was refused: nothing to grade")
     run = GradeOptions(timeout=args.timeout, budget=args.budget, policy=args.policy,
                        keep=args.keep_workdirs, unisolated=args.unisolated)
-    batch = grade(args.submissions, args.stage, BatchOptions(
+    batch = grade(submissions, args.stage, BatchOptions(
         run=run, root=args.root, kit=args.kit, out=args.out, jobs=args.jobs,
         weights=args.weights, select=args.select, hidden=not args.no_hidden,
         gradescope_results=args.gradescope_results,
@@ -372,6 +439,8 @@ def run_grade(args: argparse.Namespace) -> int:
         command=["python", "-m", "instructor", *args.argv],
         after=_similarity_after if args.similarity else None))
     out = batch.out
+    if matching is not None:
+        _term_gradebook(args, batch, matching, submissions)
     print(f"wrote {out / 'gradebook.csv'}, {out / 'feedback'}/, {out / 'results'}/")
     return EXIT_OK
 
@@ -485,6 +554,64 @@ def add_similarity_command(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run, parser=parser)
 
 
+# --- export ------------------------------------------------------------------------------------
+
+
+def add_export_command(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``export --lms canvas|moodle OUT --roster FILE --stage K=GRADES...``."""
+    parser = subparsers.add_parser(
+        "export",
+        help="write the term's grades as Canvas's or Moodle's grade import reads them",
+        description="Read each stage's gradebook (grade's OUT/gradebook.csv) and write one CSV "
+        "row per roster student: Canvas's gradebook import (Student, ID, SIS User ID, SIS "
+        "Login ID, Section, then one column per stage and a Points Possible row) or Moodle's "
+        "CSV grade import (map Email address or ID number to the user). A student who handed "
+        "nothing in gets 0; submissions without a roster row are listed, not exported.",
+    )
+    parser.add_argument("out", type=Path, metavar="OUT", help="the CSV file to write")
+    parser.add_argument("--lms", choices=("canvas", "moodle"), required=True)
+    parser.add_argument("--roster", type=Path, required=True, metavar="FILE")
+    parser.add_argument("--stage", action="append", required=True, metavar="K=GRADES",
+                        help="stage K's grade output folder (repeatable)")
+    parser.add_argument("--title", action="append", default=[], metavar="K=NAME",
+                        help="the LMS's assignment name of stage K (default: Mini-Torch stage "
+                        "K; on Canvas, 'Name (assignment id)' matches an existing assignment)")
+    parser.set_defaults(handler=run_export, parser=parser)
+
+
+def _pairs(values: Sequence[str], option: str, parser) -> dict[int, str]:
+    found = {}
+    for value in values:
+        stage, sep, rest = value.partition("=")
+        if not sep or not stage.isdigit() or not rest:
+            parser.error(f"{option} {value!r}: expected K=VALUE, like {option} 3=grades/stage3")
+        found[int(stage)] = rest
+    return found
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from instructor.course.lms import Assignment, lms_text, stage_grades
+    from instructor.course.roster import read_roster
+
+    roster = read_roster(args.roster)
+    folders = _pairs(args.stage, "--stage", args.parser)
+    titles = _pairs(args.title, "--title", args.parser)
+    assignments, grades = [], {}
+    for stage, folder in sorted(folders.items()):
+        gradebook = Path(folder) / "gradebook.csv"
+        if not gradebook.is_file():
+            raise InstructorError(f"--stage {stage}={folder}: no gradebook.csv there")
+        scores, top, unknown = stage_grades(gradebook, roster)
+        grades[stage] = scores
+        assignments.append(Assignment(stage, titles.get(stage, f"Mini-Torch stage {stage}"),
+                                      top))
+        for name in unknown:
+            say(f"stage {stage}: {name}: no roster row, not exported")
+    args.out.write_text(lms_text(args.lms, roster, assignments, grades), encoding="utf-8")
+    print(f"wrote {args.out}: {len(roster)} students, {len(assignments)} stage(s) for {args.lms}")
+    return EXIT_OK
+
+
 # --- the parser --------------------------------------------------------------------------------
 
 #: Every command, in the order ``--help`` lists them.
@@ -499,6 +626,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     add_autograder_command,
     add_collect_command,
     add_similarity_command,
+    add_export_command,
 ]
 
 

@@ -23,6 +23,7 @@ import csv
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from instructor.course.roster import Roster
 from instructor.grading.safe import safe_cell
@@ -90,3 +91,30 @@ def lms_text(lms: str, roster: Roster, assignments: Sequence[Assignment],
     handle = io.StringIO(newline="")
     csv.writer(handle).writerows(lms_rows(lms, roster, assignments, grades))
     return handle.getvalue()
+
+
+def stage_grades(gradebook: Path, roster: Roster) -> tuple[dict[str, float], float, list[str]]:
+    """({student id: final score}, the stage's maximum, unknown submissions) of one stage's
+    gradebook: the term gradebook (``student_id``, ``final``) or grade's own (``student``,
+    ``score``, matched to the roster by name)."""
+    from instructor.course.gradebook import read_gradebook
+
+    rows = read_gradebook(gradebook)
+    scores: dict[str, float] = {}
+    unknown: list[str] = []
+    top = 0.0
+    for row in rows:
+        top = max(top, float(row.get("max") or 0))
+        if "student_id" in row:
+            if row["student_id"]:
+                scores[row["student_id"].lstrip("'")] = float(row.get("final") or 0)
+            else:
+                unknown.append(row.get("submission", "").lstrip("'"))
+            continue
+        name = row["student"].lstrip("'")
+        student = roster.find(name)
+        if student is None:
+            unknown.append(name)
+        else:
+            scores[student.id] = float(row.get("score") or 0)
+    return scores, top, unknown
