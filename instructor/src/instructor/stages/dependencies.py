@@ -98,8 +98,16 @@ def newest_stage_dependencies(root: Path | None = None) -> list[str]:
     from instructor.stages.repo import stage_dir, stage_numbers
 
     if root is None:
-        # instructor/src/instructor/stages/dependencies.py -> the repository four folders up
+        # instructor/src/instructor/stages/dependencies.py -> the repository four folders up;
+        # an installed copy (not editable) finds it from the current folder instead.
         root = Path(__file__).resolve().parents[4]
+        if not (root / "stages").is_dir():
+            from instructor.stages.repo import find_repo_root
+
+            try:
+                root = find_repo_root()
+            except InstructorError:
+                pass
     stages = stage_numbers(root) if (root / "stages").is_dir() else []
     if not stages:
         raise InstructorError(
