@@ -13,10 +13,8 @@ once every submission is graded, whatever the scores.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
 
 from instructor import __version__
@@ -369,38 +367,6 @@ def _similarity_after(results, kit, out: Path) -> None:
     say(after_grading(results, kit, out).summary())
 
 
-def _commit_dates(submissions: Sequence[Path]) -> dict[str, datetime]:
-    """{folder name: commit date} from the collected.csv beside collected submissions."""
-    from instructor.course.lateness import parse_time
-
-    dates: dict[str, datetime] = {}
-    for listing in sorted({path.parent / "collected.csv" for path in submissions}):
-        if listing.is_file():
-            for row in csv.DictReader(listing.read_text(encoding="utf-8").splitlines()):
-                if row.get("date"):
-                    dates[row["name"]] = parse_time(row["date"], str(listing))
-    return dates
-
-
-def _term_gradebook(args, batch, matching, submissions: Sequence[Path]) -> None:
-    """Replace grade's gradebook.csv by the term's (grade's own rows kept in submissions.csv)."""
-    from instructor.course.gradebook import late_days_spent, read_gradebook, term_rows, term_text
-    from instructor.course.lateness import read_term
-
-    out = batch.out
-    own = out / "gradebook.csv"
-    graded = read_gradebook(own)
-    own.replace(out / "submissions.csv")
-    deadlines = read_term(args.term, args.extensions) if args.term is not None else None
-    stage = batch.results[0].stage if batch.results else (args.stage or 0)
-    top = max((r.max_score for r in batch.results), default=0.0)
-    rows = term_rows(graded, matching, stage, max_score=top, deadlines=deadlines,
-                     submitted=_commit_dates(submissions),
-                     used_before=late_days_spent([Path(g) / "gradebook.csv"
-                                                  for g in args.late_days_from]))
-    own.write_text(term_text(rows), encoding="utf-8")
-
-
 def run_grade(args: argparse.Namespace) -> int:
     """Grade every submission, print one line each, write the reports."""
     if args.gradescope_results is not None and len(args.submissions) != 1:
@@ -440,7 +406,14 @@ def run_grade(args: argparse.Namespace) -> int:
         after=_similarity_after if args.similarity else None))
     out = batch.out
     if matching is not None:
-        _term_gradebook(args, batch, matching, submissions)
+        from instructor.course.gradebook import write_term_gradebook
+        from instructor.course.lateness import read_term
+
+        write_term_gradebook(
+            out, matching, batch.results[0].stage if batch.results else args.stage,
+            max((r.max_score for r in batch.results), default=0.0), submissions,
+            deadlines=read_term(args.term, args.extensions) if args.term is not None else None,
+            earlier=args.late_days_from)
     print(f"wrote {out / 'gradebook.csv'}, {out / 'feedback'}/, {out / 'results'}/")
     return EXIT_OK
 

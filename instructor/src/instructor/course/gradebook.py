@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from instructor.course.lateness import Deadlines, assess
+from instructor.course.lateness import Deadlines, assess, parse_time
 from instructor.course.roster import Matching
 from instructor.grading.safe import safe_cell
 
@@ -30,7 +30,8 @@ COLUMNS = ["student_id", "name", "section", "submission", "status", "raw", "max"
 REPLACED = {"student", "score", "max", "status"}
 
 
-def _number(value: float) -> str:
+def score_text(value: float) -> str:
+    """A score as the gradebooks write it: ``72``, ``81.5``, at most two decimals."""
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
@@ -49,7 +50,7 @@ def late_days_spent(gradebooks: Sequence[Path]) -> dict[str, int]:
     return spent
 
 
-def _unquote(cell: str) -> str:
+def unquote(cell: str) -> str:
     """A gradebook cell as grade wrote it, without the quote that keeps it from a formula."""
     return cell[1:] if cell.startswith("'") else cell
 
@@ -59,7 +60,7 @@ def term_rows(graded: Sequence[Mapping[str, str]], matching: Matching, stage: in
               submitted: Mapping[str, datetime] | None = None,
               used_before: Mapping[str, int] | None = None) -> list[list[str]]:
     """The term gradebook's rows (header first) from grade's rows (``student`` = submission)."""
-    by_submission = {_unquote(row["student"]): row for row in graded}
+    by_submission = {unquote(row["student"]): row for row in graded}
     extra = [column for column in (graded[0].keys() if graded else []) if column not in REPLACED]
     rows = [COLUMNS + extra]
     submitted = submitted or {}
@@ -81,12 +82,12 @@ def term_rows(graded: Sequence[Mapping[str, str]], matching: Matching, stage: in
                 final = lateness.final(raw)
                 left = "" if lateness.late_days_left is None else str(lateness.late_days_left)
                 late = [str(lateness.days_late), str(lateness.late_days_used), left,
-                        _number(lateness.penalty_percent)]
+                        score_text(lateness.penalty_percent)]
                 if not lateness.accepted:
                     status = "too late"
         cells = [safe_cell(student_id), safe_cell(name), safe_cell(section),
-                 safe_cell(submission), status, _number(raw), _number(top), *late,
-                 _number(final), when.isoformat() if when else "", due]
+                 safe_cell(submission), status, score_text(raw), score_text(top), *late,
+                 score_text(final), when.isoformat() if when else "", due]
         return cells + [grade_row.get(column, "") if grade_row else "" for column in extra]
 
     for matched in matching.rows:
@@ -111,3 +112,28 @@ def term_text(rows: Sequence[Sequence[str]]) -> str:
     handle = io.StringIO(newline="")
     csv.writer(handle).writerows(rows)
     return handle.getvalue()
+
+
+def commit_dates(submissions: Sequence[Path]) -> dict[str, datetime]:
+    """{folder name: commit date} from the collected.csv beside collected submissions."""
+    dates: dict[str, datetime] = {}
+    for listing in sorted({path.parent / "collected.csv" for path in submissions}):
+        if listing.is_file():
+            for row in csv.DictReader(listing.read_text(encoding="utf-8").splitlines()):
+                if row.get("date"):
+                    dates[row["name"]] = parse_time(row["date"], str(listing))
+    return dates
+
+
+def write_term_gradebook(out: Path, matching: Matching, stage: int, max_score: float,
+                         submissions: Sequence[Path], *, deadlines: Deadlines | None = None,
+                         earlier: Sequence[Path] = ()) -> None:
+    """Replace grade's ``out/gradebook.csv`` by the term's; grade's own rows are kept in
+    ``out/submissions.csv``. ``earlier``: earlier stages' grade folders (late days spent)."""
+    own = out / "gradebook.csv"
+    graded = read_gradebook(own)
+    own.replace(out / "submissions.csv")
+    rows = term_rows(graded, matching, stage, max_score=max_score, deadlines=deadlines,
+                     submitted=commit_dates(submissions),
+                     used_before=late_days_spent([Path(g) / "gradebook.csv" for g in earlier]))
+    own.write_text(term_text(rows), encoding="utf-8")

@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from instructor.course.gradebook import read_gradebook, score_text, unquote
 from instructor.course.roster import Roster
 from instructor.grading.safe import safe_cell
 
@@ -40,12 +41,6 @@ class Assignment:
     stage: int
     title: str
     points: float
-
-
-def _number(value: float | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def _split_name(name: str) -> tuple[str, str]:
@@ -66,7 +61,7 @@ def lms_rows(lms: str, roster: Roster, assignments: Sequence[Assignment],
     titles = [a.title for a in assignments]
     if lms == "canvas":
         rows = [CANVAS_COLUMNS + titles,
-                ["Points Possible", "", "", "", ""] + [_number(a.points) for a in assignments]]
+                ["Points Possible", "", "", "", ""] + [score_text(a.points) for a in assignments]]
     else:
         rows = [MOODLE_COLUMNS + titles]
     for student in roster.students:
@@ -76,7 +71,7 @@ def lms_rows(lms: str, roster: Roster, assignments: Sequence[Assignment],
             if stage_grades is None:
                 scores.append("")  # not graded yet: leave the LMS's grade alone
             else:
-                scores.append(_number(stage_grades.get(student.id, 0.0)))
+                scores.append(score_text(stage_grades.get(student.id, 0.0)))
         if lms == "canvas":
             who = [student.name, student.id, student.sis_user_id, student.sis_login_id,
                    student.section]
@@ -97,8 +92,6 @@ def stage_grades(gradebook: Path, roster: Roster) -> tuple[dict[str, float], flo
     """({student id: final score}, the stage's maximum, unknown submissions) of one stage's
     gradebook: the term gradebook (``student_id``, ``final``) or grade's own (``student``,
     ``score``, matched to the roster by name)."""
-    from instructor.course.gradebook import read_gradebook
-
     rows = read_gradebook(gradebook)
     scores: dict[str, float] = {}
     unknown: list[str] = []
@@ -107,11 +100,11 @@ def stage_grades(gradebook: Path, roster: Roster) -> tuple[dict[str, float], flo
         top = max(top, float(row.get("max") or 0))
         if "student_id" in row:
             if row["student_id"]:
-                scores[row["student_id"].lstrip("'")] = float(row.get("final") or 0)
+                scores[unquote(row["student_id"])] = float(row.get("final") or 0)
             else:
-                unknown.append(row.get("submission", "").lstrip("'"))
+                unknown.append(unquote(row.get("submission", "")))
             continue
-        name = row["student"].lstrip("'")
+        name = unquote(row["student"])
         student = roster.find(name)
         if student is None:
             unknown.append(name)
