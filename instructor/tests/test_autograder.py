@@ -455,7 +455,13 @@ def test_collect_checks_out_the_last_commit_before_the_due_date(tmp_path, run_cl
 
 def test_collect_refuses_a_date_it_cannot_read(tmp_path, run_cli):
     code, _, err = run_cli("collect", "--before", "next friday", "--out", tmp_path, "x")
-    assert code == 2 and "not an ISO date" in err
+    assert code == 2 and "not an ISO time" in err
+
+
+def test_collect_refuses_a_due_date_without_its_offset(tmp_path, run_cli):
+    # the grading server's own zone (often UTC) would move the deadline by hours
+    code, _, err = run_cli("collect", "--before", "2026-03-01T23:59", "--out", tmp_path, "x")
+    assert code == 2 and "no UTC offset" in err and "2026-03-01T23:59+00:00" in err
 
 
 # --- the Classroom workflow ----------------------------------------------------------------------

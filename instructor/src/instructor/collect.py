@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from instructor.course.lateness import Deadlines, cutoff
+from instructor.course.lateness import Deadlines, cutoff, parse_time
 from instructor.course.roster import Roster
 from instructor.grading.intake import MAX_ENTRIES, MAX_FILE_BYTES, MAX_TOTAL_BYTES
 from instructor.grading.safe import file_name
@@ -77,17 +77,16 @@ COLUMNS = ["name", "repository", "commit", "date", "status", "student", "due", "
 
 
 def parse_date(text: str) -> datetime:
-    """An ISO 8601 date (``2026-03-01``, ``2026-03-01T23:59``, with or without an offset).
+    """An ISO 8601 time with its UTC offset (``2026-03-01T23:59:00+01:00``).
+
+    The same reader as the term file's due dates: a time without an offset is refused, since
+    the grading machine's own time zone (often UTC on a server) would silently move the
+    deadline by hours.
 
     Raises:
-        InstructorError: not a date.
+        InstructorError: not an ISO time, or no offset.
     """
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError as error:
-        raise InstructorError(
-            f"--before {text!r}: not an ISO date (like 2026-03-01T23:59:00+01:00)") from error
-    return moment if moment.tzinfo else moment.astimezone()  # no offset: the local time zone
+    return parse_time(text, "--before")
 
 
 def repository_name(repository: str) -> str:
