@@ -16,11 +16,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from instructor.gradescope.results import gradescope_text
 from instructor.grading import GradeOptions, grade_batch
 from instructor.grading.checks import Check, hidden_checks
 from instructor.grading.kit import HIDDEN_FILE, HIDDEN_TESTS, build_kit, draw_checks
 from instructor.grading.oracle import compute
-from instructor.grading.reports import feedback_text, gradescope_text
+from instructor.grading.reports import feedback_text
 from instructor.grading.scoring import (
     default_weights_file,
     is_scored,

@@ -12,10 +12,10 @@ import pytest
 
 from instructor.course.gradebook import COLUMNS as TERM_COLUMNS
 from instructor.course.gradebook import late_days_spent, term_rows
-from instructor.course.gradescope_metadata import decide, read_metadata
 from instructor.course.lateness import Deadlines, LatePolicy, assess, cutoff, read_term
 from instructor.course.lms import CANVAS_COLUMNS, Assignment, lms_text
 from instructor.course.roster import match_submissions, read_roster
+from instructor.gradescope.metadata import decide, read_metadata
 from instructor.stages.repo import InstructorError
 
 EST = timezone(timedelta(hours=-5))

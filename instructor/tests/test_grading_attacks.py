@@ -305,7 +305,7 @@ def test_an_answer_that_trips_the_grader_is_the_student_s_failed_check(batch):
 def test_a_fault_of_the_grader_is_a_grader_error_logged_for_staff_not_printed(
         kit, folder, monkeypatch, capsys, tmp_path):
     from instructor.grading import pipeline
-    from instructor.grading.reports import write_reports
+    from instructor.grading.outfolder import write_reports
 
     honest = make_submission("correct", folder / "grader_fault")
 

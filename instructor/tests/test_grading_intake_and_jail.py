@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from instructor.gradescope.results import write_gradescope
 from instructor.grading.intake import (
     MAX_ENTRIES,
     MAX_FILE_BYTES,
@@ -32,8 +33,9 @@ from instructor.grading.jail import (
     runtime_mounts,
 )
 from instructor.grading.messages import clean_text, describe_error
-from instructor.grading.reports import make_out_folder, write_gradescope, write_reports
+from instructor.grading.outfolder import write_reports
 from instructor.grading.results import SubmissionResult
+from instructor.grading.safe import make_out_folder
 from instructor.stages.repo import InstructorError
 
 from .test_grading_real import processes_with

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from instructor.gradescope.results import gradescope_results
 from instructor.grading import (
     CheckResult,
     PackageNotFound,
@@ -23,7 +24,8 @@ from instructor.grading import pipeline as runner
 from instructor.grading.checks import Check, Program, check
 from instructor.grading.jail import Worker, WorkerTimeout
 from instructor.grading.messages import describe_error
-from instructor.grading.reports import feedback_text, gradescope_results, headline, write_reports
+from instructor.grading.outfolder import write_reports
+from instructor.grading.reports import feedback_text, headline
 from instructor.grading.scan import prohibited_imports_in, scan_package
 from instructor.grading.scoring import DEFAULT_POINTS, is_scored, load_weights, own_tasks
 from instructor.grading.verdicts import BadAnswer, decode, judge

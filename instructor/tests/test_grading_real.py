@@ -23,11 +23,12 @@ from pathlib import Path
 
 import pytest
 
+from instructor.gradescope.results import gradescope_results
 from instructor.grading import GradeOptions, grade_batch
 from instructor.grading.jail import choose_jail
 from instructor.grading.kit import build_kit
+from instructor.grading.outfolder import write_reports
 from instructor.grading.pipeline import grade_submission
-from instructor.grading.reports import gradescope_results, write_reports
 from instructor.stages.repo import InstructorError
 
 from .conftest import (

@@ -10,8 +10,10 @@ import json
 import os
 from pathlib import Path
 
+from instructor.gradescope.results import gradescope_text
 from instructor.grading.batch import progress_text
-from instructor.grading.reports import Reports, feedback_text, gradescope_text, write_reports
+from instructor.grading.outfolder import Reports, write_reports
+from instructor.grading.reports import feedback_text
 from instructor.grading.results import CheckResult, SubmissionResult
 from instructor.grading.safe import file_key, file_name, safe_cell, safe_text
 

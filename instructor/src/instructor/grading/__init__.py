@@ -19,8 +19,9 @@ Follow a submission through the modules in the order it meets them:
 7. :mod:`~instructor.grading.scoring`: which checks carry points (stage K's own tasks), and
    how many (the weights file);
 8. :mod:`~instructor.grading.results`, :mod:`~instructor.grading.messages` and
-   :mod:`~instructor.grading.reports`: the outcome, the student's words for it, and the
-   gradebook, feedback and Gradescope files, written after every jail is gone;
+   :mod:`~instructor.grading.reports`: the outcome, the student's words for it, the
+   gradebook and the feedback; :mod:`instructor.gradescope.results` the Gradescope file;
+   :mod:`~instructor.grading.outfolder` writes them after every jail is gone;
 
 and :mod:`~instructor.grading.pipeline` runs the steps for one submission and for a batch;
 :func:`~instructor.grading.batch.grade` is the one entry the command line, nox and Gradescope

@@ -16,8 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from instructor.gradescope.results import write_gradescope
 from instructor.grading.jail import hide_command_line
 from instructor.grading.kit import Kit, build_kit, load_kit
+from instructor.grading.outfolder import Reports
 from instructor.grading.pipeline import (
     Batch,
     GradeOptions,
@@ -26,9 +28,9 @@ from instructor.grading.pipeline import (
     plan_jails,
 )
 from instructor.grading.record import now, start_record
-from instructor.grading.reports import Reports, make_out_folder, score_line, write_gradescope
+from instructor.grading.reports import score_line
 from instructor.grading.results import SubmissionResult
-from instructor.grading.safe import safe_text
+from instructor.grading.safe import make_out_folder, safe_text
 from instructor.grading.scoring import default_weights_file, load_weights
 from instructor.stages.dependencies import import_names, runtime_dependencies
 from instructor.stages.repo import InstructorError, resolve_root, stage_dir

@@ -1,49 +1,28 @@
-"""What grading writes: a CSV gradebook, a feedback text per student, Gradescope results.
+"""The texts grading writes for people: score lines, the CSV gradebook, a student's feedback.
 
-In the output folder of ``grade``::
-
-    gradebook.csv                  student, score, max, stageN, hidden, reported, integrity,
-                                   status, message, seconds, cpu_seconds, isolation
-    feedback/<student>.txt         the failed checks grouped by their error, with what to do
-    results/<student>/results.json Gradescope's format (hidden checks shown after publication)
-    logs/<student>.log             for staff, when there is anything: why a worker ended (the end
-                                   of its standard error), the grader's own tracebacks
-
-Nothing a student sees before grades are published states a hidden result: in ``results.json``
-the hidden checks have ``after_published`` visibility and the visible ``output`` gives the public
-subtotal only; the feedback names a failed hidden check by its task alone, without its name, its
-inputs or the expected value. Checks are named in words with the guide section that teaches
-them. A run without isolation says so on the first line of every report.
-
-The grader owns what it writes: :func:`write_reports` creates the output folder itself (mode
-0700; an existing path is refused unless it is an empty folder of the grader's own) and every
-file in it with ``O_CREAT | O_EXCL | O_NOFOLLOW``: nothing planted there is followed or
-overwritten.
+Nothing a student sees before grades are published states a hidden result: the feedback names a
+failed hidden check by its task alone, without its name, its inputs or the expected value.
+Checks are named in words with the guide section that teaches them. A run without isolation
+says so on the first line of every report. Gradescope's ``results.json`` is
+:mod:`instructor.gradescope.results`; the folder these texts are written into is
+:mod:`instructor.grading.outfolder`.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
-import os
 import re
-import threading
 from collections.abc import Sequence
-from pathlib import Path
 
 from instructor.grading.results import CheckResult, SubmissionResult
-from instructor.grading.safe import file_key, file_name, safe_cell, safe_text
-from instructor.stages.repo import InstructorError
-
-#: Gradescope visibility of the public and of the hidden checks.
-VISIBLE, AFTER_PUBLISHED = "visible", "after_published"
+from instructor.grading.safe import safe_cell, safe_text
 
 # How many test names, and detail lines, one feedback group shows.
 _NAMES_SHOWN = 8
-_DETAIL_LINES = 30
+DETAIL_LINES = 30
 
-_STATUS_TEXT = {
+STATUS_TEXT = {
     "graded": "graded",
     "integrity": "integrity finding (prohibited import)",
     "refused": "refused (it holds a link, a special file, or too much)",
@@ -186,7 +165,7 @@ def _failure_lines(result: SubmissionResult, failed: list[CheckResult]) -> list[
             lines.append(f"   - ... and {len(names) - _NAMES_SHOWN} more")
         detail = first.details.strip() or "\n".join(first.message.strip().splitlines()[1:])
         if detail:
-            detail_lines = detail.splitlines()[-_DETAIL_LINES:]
+            detail_lines = detail.splitlines()[-DETAIL_LINES:]
             lines += ["   The first of them in detail:", _indent("\n".join(detail_lines), "   | ")]
         if first.guide:
             lines.append(f"   Read: {first.guide}")
@@ -211,7 +190,7 @@ def feedback_text(result: SubmissionResult) -> str:
     if result.integrity:
         lines += ["Integrity finding: " + "; ".join(result.integrity), ""]
     if result.status != "graded":
-        lines += [f"Your submission was not graded: {_STATUS_TEXT.get(result.status, '')}.",
+        lines += [f"Your submission was not graded: {STATUS_TEXT.get(result.status, '')}.",
                   _indent(result.message), ""]
         return safe_text("\n".join(lines) + "\n")
     scored = [c for c in result.checks if c.scored and not c.passed]
@@ -237,77 +216,6 @@ def feedback_text(result: SubmissionResult) -> str:
     return safe_text("\n".join(lines) + "\n")
 
 
-# --- Gradescope --------------------------------------------------------------------------------
-
-
-def _check_output(check: CheckResult) -> str:
-    if check.passed:
-        return "passed"
-    parts = [f"{check.outcome}: {check.message.strip()}"]
-    if check.where:
-        parts.append(f"at {check.where}")
-    if check.details.strip():
-        parts.append("\n".join(check.details.strip().splitlines()[-_DETAIL_LINES:]))
-    return "\n".join(parts)
-
-
-def gradescope_results(result: SubmissionResult, execution_time: float | None = None) -> dict:
-    """Gradescope's ``results.json``.
-
-    The scored checks are the tests (hidden ones ``after_published``); the checks that are only
-    reported (earlier stages' code) are listed with ``max_score`` 0. The visible ``output``
-    states the public subtotal and the status, never a hidden result.
-    """
-    summary = [] if result.isolated else [result.isolation]
-    summary.append(public_score_line(result))
-    if result.status != "graded":
-        summary.append(f"{_STATUS_TEXT.get(result.status, result.status)}: {result.message}")
-    if result.integrity:
-        summary.append("Integrity finding: " + "; ".join(result.integrity))
-    failed = sum(1 for c in result.checks if c.scored and not c.passed and not c.hidden)
-    if failed:
-        summary.append(f"{failed} public check(s) did not pass; each one below says why.")
-    elif result.status == "graded":
-        summary.append("Every public check passed.")
-    summary.append("Hidden checks are shown when grades are published.")
-    seconds = result.seconds if execution_time is None else execution_time
-    return {
-        "score": round(result.score, 4),
-        "max_score": round(result.max_score, 4),
-        "execution_time": round(seconds),
-        "output": safe_text("\n".join(summary)),
-        "visibility": VISIBLE,
-        "stdout_visibility": "hidden",
-        "tests": [
-            {
-                "name": safe_text(check.name),
-                "score": round(check.points, 4),
-                "max_score": round(check.max_points, 4),
-                "status": "passed" if check.passed else "failed",
-                "output": safe_text(_check_output(check)),
-                "visibility": AFTER_PUBLISHED if check.hidden else VISIBLE,
-            }
-            # the scored checks first, then those only reported
-            for check in sorted(result.checks, key=lambda c: not c.scored)
-        ],
-    }
-
-
-def gradescope_text(result: SubmissionResult) -> str:
-    """The contents of a ``results.json``."""
-    return json.dumps(gradescope_results(result), indent=1) + "\n"
-
-
-_SAFE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-
-
-def write_new_file(path: Path, text: str) -> None:
-    """Create ``path`` (it must not exist: nothing there is followed) and write ``text``."""
-    descriptor = os.open(path, _SAFE_FLAGS, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-
-
 def log_text(result: SubmissionResult) -> str:
     """The staff's log of one submission: what its workers wrote on standard error when they
     ended badly, and the grader's own tracebacks."""
@@ -318,121 +226,3 @@ def log_text(result: SubmissionResult) -> str:
     for entry in result.log:
         parts += [entry.rstrip(), "-" * 72]
     return safe_text("\n".join(parts) + "\n")
-
-
-def make_out_folder(out: Path) -> None:
-    """Create the output folder, mode 0700, refusing a path the grader does not own.
-
-    Raises:
-        InstructorError: ``out`` exists and is not an empty folder of the grader's own (a link,
-            a file, somebody else's, or one holding earlier results).
-    """
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        os.mkdir(out, 0o700)
-        return
-    except FileExistsError:
-        pass
-    info = os.lstat(out)
-    owner = not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
-    if not (os.path.isdir(out) and not os.path.islink(out) and owner) or any(out.iterdir()):
-        raise InstructorError(
-            f"--out {out}: it exists and is not an empty folder of this user's; grading "
-            "writes into a new folder of its own: name one that does not exist yet")
-    os.chmod(out, 0o700)
-
-
-def write_gradescope(result: SubmissionResult, path: Path) -> Path:
-    """Gradescope's results.json at ``path``; an earlier regular file of the grader's is replaced,
-    anything else there (a link, somebody else's file) is refused."""
-    text = gradescope_text(result)
-    try:
-        write_new_file(path, text)
-    except FileExistsError:
-        info = os.lstat(path)
-        if os.path.islink(path) or not os.path.isfile(path) or (
-                hasattr(os, "geteuid") and info.st_uid != os.geteuid()):
-            raise InstructorError(f"{path}: exists and is not a file of this user's; refusing "
-                                  "to write through it") from None
-        os.unlink(path)
-        write_new_file(path, text)
-    return path
-
-
-class Reports:
-    """The output folder of a batch, written as each submission finishes (:meth:`add`), the
-    gradebook at the end (:meth:`finish`): a batch that stops half way keeps the reports of
-    what it graded, and one report that cannot be written is that submission's
-    ``grader_error``, never the batch's end.
-
-    Every file is named by :func:`~instructor.grading.safe.file_name` of its student, which
-    cannot collide; two results whose names differ only in case (one file on macOS or
-    Windows) get no files of their own (the gradebook names both: the grader refuses such a
-    pair, see :func:`instructor.grading.pipeline.student_names`).
-
-    Raises:
-        InstructorError: ``out`` cannot be the grader's own new folder.
-    """
-
-    def __init__(self, out: Path) -> None:
-        make_out_folder(out)
-        os.mkdir(out / "feedback", 0o700)
-        os.mkdir(out / "results", 0o700)
-        self.out = out
-        self._owners: dict[str, Path] = {}  # file_key -> the source that owns those files
-        self._added: set[int] = set()
-        self._lock = threading.Lock()
-
-    def add(self, result: SubmissionResult) -> None:
-        """Write (or write again, after a retry) the files of one submission."""
-        with self._lock:
-            self._added.add(id(result))
-            key = file_key(result.student)
-            owner = self._owners.setdefault(key, result.source)
-            if owner != result.source:
-                result.notes.append("no feedback or results file: another submission's name "
-                                    "gives the same file name")
-                return
-            try:
-                self._write(result, file_name(result.student))
-            except (OSError, ValueError) as error:
-                result.status = "grader_error"
-                result.message = f"the grader could not write this submission's reports ({error})"
-                result.log.append(f"writing the reports: {error!r}")
-
-    def _write(self, result: SubmissionResult, name: str) -> None:
-        feedback = self.out / "feedback" / f"{name}.txt"
-        folder = self.out / "results" / name
-        log = self.out / "logs" / f"{name}.log"
-        for path in (feedback, folder / "results.json", log):
-            if path.is_file() and not path.is_symlink():
-                path.unlink()  # the first run's file of this same submission, after a retry
-        write_new_file(feedback, feedback_text(result))
-        if not folder.is_dir():
-            os.mkdir(folder, 0o700)
-        write_new_file(folder / "results.json", gradescope_text(result))
-        if result.log or any(c.retried for c in result.checks):
-            if not (self.out / "logs").is_dir():
-                os.mkdir(self.out / "logs", 0o700)
-            write_new_file(log, log_text(result))
-
-    def finish(self, results: Sequence[SubmissionResult]) -> None:
-        """Write the files of any result not added yet, then the gradebook: one row per result."""
-        for result in results:
-            if id(result) not in self._added:
-                self.add(result)
-        with self._lock:
-            write_new_file(self.out / "gradebook.csv", gradebook_text(results))
-
-
-def write_reports(results: Sequence[SubmissionResult], out: Path) -> None:
-    """Write the gradebook, the feedback and the Gradescope results of a batch into ``out``,
-    a folder this creates (see :class:`Reports`).
-
-    Raises:
-        InstructorError: ``out`` cannot be the grader's own new folder.
-    """
-    reports = Reports(out)
-    for result in results:
-        reports.add(result)
-    reports.finish(results)

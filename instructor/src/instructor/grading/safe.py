@@ -15,6 +15,10 @@ lands:
 - :func:`file_name`: a student's name as a file name, by a mapping that cannot collide: two
   different names never give the same file name (see :func:`file_key` for file systems that
   ignore case).
+- :func:`make_out_folder`, :func:`write_new_file`, :func:`replace_file`: the grader owns what it
+  writes. It creates its output folder itself (mode 0700; an existing path is refused unless it
+  is an empty folder of the grader's own) and every file in it with
+  ``O_CREAT | O_EXCL | O_NOFOLLOW``: nothing planted there is followed or overwritten.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from pathlib import Path
+
+from instructor.stages.repo import InstructorError
 
 #: Characters per line that a report keeps of text it did not write itself.
 LINE_BOUND = 1000
@@ -86,3 +93,55 @@ def file_key(student: str) -> str:
     """What two names must not share to get two files on a file system that ignores case
     (macOS, Windows): :func:`file_name` case-folded."""
     return file_name(student).casefold()
+
+
+_SAFE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+
+
+def write_new_file(path: Path, text: str) -> None:
+    """Create ``path`` (it must not exist: nothing there is followed) and write ``text``."""
+    descriptor = os.open(path, _SAFE_FLAGS, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+
+
+def replace_file(path: Path, text: str) -> Path:
+    """Write ``text`` at ``path``; an earlier regular file of the grader's is replaced, anything
+    else there (a link, somebody else's file) is refused.
+
+    Raises:
+        InstructorError: ``path`` is a link, not a regular file, or not this user's.
+    """
+    try:
+        write_new_file(path, text)
+    except FileExistsError:
+        info = os.lstat(path)
+        if os.path.islink(path) or not os.path.isfile(path) or (
+                hasattr(os, "geteuid") and info.st_uid != os.geteuid()):
+            raise InstructorError(f"{path}: exists and is not a file of this user's; refusing "
+                                  "to write through it") from None
+        os.unlink(path)
+        write_new_file(path, text)
+    return path
+
+
+def make_out_folder(out: Path) -> None:
+    """Create the output folder, mode 0700, refusing a path the grader does not own.
+
+    Raises:
+        InstructorError: ``out`` exists and is not an empty folder of the grader's own (a link,
+            a file, somebody else's, or one holding earlier results).
+    """
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        os.mkdir(out, 0o700)
+        return
+    except FileExistsError:
+        pass
+    info = os.lstat(out)
+    owner = not hasattr(os, "geteuid") or info.st_uid == os.geteuid()
+    if not (os.path.isdir(out) and not os.path.islink(out) and owner) or any(out.iterdir()):
+        raise InstructorError(
+            f"--out {out}: it exists and is not an empty folder of this user's; grading "
+            "writes into a new folder of its own: name one that does not exist yet")
+    os.chmod(out, 0o700)

@@ -56,8 +56,7 @@ from pathlib import Path
 
 from instructor.grading.intake import Refused, release, take_in
 from instructor.grading.package_rule import PackageNotFound, find_package
-from instructor.grading.reports import write_new_file
-from instructor.grading.safe import safe_cell, safe_text
+from instructor.grading.safe import safe_cell, safe_text, write_new_file
 from instructor.similarity.extract import Extracted, Starter, extract
 from instructor.stages.repo import InstructorError
 
