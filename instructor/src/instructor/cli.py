@@ -325,6 +325,12 @@ def add_grade_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--gradescope-results", type=Path, metavar="FILE",
                         help="also write the Gradescope results.json of the (single) submission "
                         "to FILE")
+    parser.add_argument("--gradescope-rules", type=Path, metavar="FILE",
+                        help="the autograder's course.json (late policy, extensions, submission "
+                        "limit), applied to --gradescope-results (run_autograder passes it)")
+    parser.add_argument("--gradescope-metadata", type=Path, metavar="FILE",
+                        help="Gradescope's submission_metadata.json, read with "
+                        "--gradescope-rules")
     parser.add_argument("--keep-workdirs", action="store_true",
                         help="keep each submission's work folder, to debug the grader")
     parser.add_argument("--unisolated", action="store_true",
@@ -377,6 +383,18 @@ def run_grade(args: argparse.Namespace) -> int:
         args.parser.error("--jobs must be >= 1, --timeout and --budget > 0 seconds")
     if args.term is not None and args.roster is None:
         args.parser.error("--term goes with --roster FILE")
+    if args.gradescope_rules is not None:
+        if args.gradescope_results is None or args.gradescope_metadata is None:
+            args.parser.error("--gradescope-rules goes with --gradescope-results and "
+                              "--gradescope-metadata")
+        from instructor.gradescope.rules import grade_on_gradescope
+
+        return grade_on_gradescope(args.gradescope_results, args.gradescope_metadata,
+                                   args.gradescope_rules, lambda: _grade(args))
+    return _grade(args)
+
+
+def _grade(args: argparse.Namespace) -> int:
     submissions = list(args.submissions)
     matching = None
     if args.roster is not None:
@@ -436,15 +454,33 @@ def add_autograder_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--stage", type=int, required=True, metavar="N")
     parser.add_argument("--out", type=Path, required=True, metavar="FILE.zip")
     _add_grading_options(parser)
+    parser.add_argument("--term", type=Path, metavar="FILE",
+                        help="the term's term.json: the stage's due date and the late policy, "
+                        "charged from Gradescope's submission time")
+    parser.add_argument("--extensions", type=Path, metavar="FILE",
+                        help="student,stage,due rows (with --term and --roster): a student's own "
+                        "due date, matched on Gradescope by the roster's email")
+    parser.add_argument("--roster", type=Path, metavar="FILE",
+                        help="the course's roster (CSV, or Canvas's export): maps the extensions' "
+                        "student ids to the emails Gradescope gives")
+    parser.add_argument("--max-submissions", type=int, metavar="N",
+                        help="grade at most N submissions of a student; a later one keeps the "
+                        "last graded results (counted from Gradescope's previous_submissions)")
     parser.set_defaults(handler=run_autograder)
 
 
 def run_autograder(args: argparse.Namespace) -> int:
     """Build the zip and print what it holds."""
+    from instructor.course.roster import read_roster
+    from instructor.gradescope.rules import build_rules
+
+    rules = build_rules(args.stage, term=args.term, extensions=args.extensions,
+                        roster=read_roster(args.roster) if args.roster else None,
+                        max_submissions=args.max_submissions)
     report = build_autograder(
         resolve_root(args.root), args.stage, args.out, weights=args.weights,
         timeout=args.timeout, budget=args.budget, policy=args.policy,
-        select=args.select, hidden=not args.no_hidden,
+        select=args.select, hidden=not args.no_hidden, course=rules,
     )
     print(report)
     return EXIT_OK

@@ -12,6 +12,9 @@
     kit/               the grading kit (instructor.grading.kit): the checks, hidden ones
                        included, and the reference stage they are compared with; the weights (the
                        stage's own unless --weights names a file)
+    course.json        with --term, --extensions/--roster or --max-submissions: the late
+                       policy, the due date, the students' own and the limit
+                       (instructor.gradescope.rules), applied to submission_metadata.json
 
 Both scripts take their root folder from ``AUTOGRADER_ROOT`` (default ``/autograder``), so they
 can be tried on a local folder laid out like Gradescope's (``source/``, ``submission/``,
@@ -32,6 +35,7 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
+from instructor.gradescope.rules import RULES_FILE, GradescopeRules
 from instructor.grading.kit import build_kit
 from instructor.grading.scoring import default_weights_file, is_scored, load_weights
 from instructor.stages.dependencies import import_names, runtime_dependencies
@@ -93,6 +97,7 @@ def build_autograder(
     policy: str = "zero",
     select: Sequence[str] = (),
     hidden: bool = True,
+    course: GradescopeRules | None = None,
 ) -> str:
     """Write the autograder zip of ``stage`` to ``out``; return a one-line summary.
 
@@ -139,9 +144,16 @@ def build_autograder(
             _add(archive, "instructor/pyproject.toml", (package / "pyproject.toml").read_bytes())
             _add_tree(archive, package / "src", "instructor/src")
             files = _add_tree(archive, kit.path, "kit")
+            if course is not None:
+                _add(archive, RULES_FILE, course.to_json().encode())
     hidden_count = sum(1 for c in kit.checks if c.hidden)
+    rules_text = "" if course is None else (
+        f"; due {course.due.isoformat() if course.due else 'as the assignment says'}, "
+        f"{course.policy.kind} policy, {len(course.extensions)} extension(s), "
+        f"{course.max_submissions or 'unlimited'} submission(s)")
     return (
-        f"wrote {out}: stage {stage}, {len(kit.checks)} checks ({hidden_count} hidden), "
+        f"wrote {out}: stage {stage}, {len(kit.checks)} checks ({hidden_count} hidden)"
+        f"{rules_text}, "
         f"max score {max_score:g}, {files} kit files; upload it as the Gradescope autograder "
         f"(a submission takes at most {int(budget) + OVERALL_MARGIN} s, within Gradescope's "
         f"default {GRADESCOPE_LIMIT} s)"
