@@ -59,7 +59,9 @@ def classroom_bake(bake) -> Path:
 
 @pytest.fixture(scope="module")
 def gradescope_bake(bake) -> Path:
-    return bake(platform="gradescope", first_stage="2", last_stage="3")
+    return bake(platform="gradescope", first_stage="2", last_stage="3",
+                due_dates="2=2027-02-08T23:59:00-05:00, 3=2027-02-22T23:59:00-05:00",
+                late_policy="late_days", late_days_budget="4")
 
 
 @pytest.fixture(scope="module")
@@ -338,6 +340,28 @@ def test_gradescope_bake_builds_one_autograder_per_stage_in_the_staff_folder(gra
         assert {"setup.sh", "run_autograder"} <= names
 
 
+def test_the_staff_term_file_holds_the_due_dates_and_the_late_policy(gradescope_bake,
+                                                                      default_bake):
+    from datetime import datetime, timedelta, timezone
+
+    from instructor.course.lateness import LatePolicy, read_term
+
+    est = timezone(timedelta(hours=-5))
+    deadlines = read_term(_staff(gradescope_bake) / "term.json")
+    assert deadlines.due == {2: datetime(2027, 2, 8, 23, 59, tzinfo=est),
+                             3: datetime(2027, 2, 22, 23, 59, tzinfo=est)}
+    assert deadlines.policy.kind == "late_days" and deadlines.policy.budget == 4
+    assert "2027-02-22T23:59:00-05:00" in (_staff(gradescope_bake) / "README.md").read_text()
+    # each autograder carries its own stage's due date and the policy
+    with zipfile.ZipFile(_staff(gradescope_bake) / "autograder" / "stage3.zip") as archive:
+        course = json.loads(archive.read("course.json"))
+    assert course["due"] == "2027-02-22T23:59:00-05:00"
+    assert course["policy"]["kind"] == "late_days" and course["policy"]["budget"] == 4
+    # the defaults: no due date yet, the percent policy
+    default = read_term(_staff(default_bake) / "term.json")
+    assert default.due == {} and default.policy == LatePolicy()
+
+
 def test_no_autograder_without_gradescope(default_bake, plain_bake):
     for project in (default_bake, plain_bake):
         assert not (_staff(project) / "autograder").exists()
@@ -367,6 +391,11 @@ def test_open_stage_adds_the_next_stage_as_a_commit(default_bake, tmp_path):
         ({"python_version": "3.14"}, "python_version '3.14' is not supported"),
         ({"course_code": ""}, "course_code is empty"),
         ({"course_code": "   "}, "course_code is empty"),
+        ({"due_dates": "9=2027-02-08T23:59:00-05:00"}, "'9=2027-02-08T23:59:00-05:00' does "
+         "not name a stage of the term"),
+        ({"due_dates": "1=2027-02-08T23:59"}, "has no UTC offset"),
+        ({"late_cap_percent": "150"}, "cap_percent = 150.0; at most 100"),
+        ({"late_days_budget": "many"}, "late_days_budget 'many' is not a number"),
     ],
 )
 def test_pre_generation_hook_refuses(tmp_path, cookiecutter_config, capfd, answers, message):

@@ -25,7 +25,7 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PLATFORMS = ("github-classroom", "gradescope", "none")
@@ -59,6 +59,8 @@ class Term:
     python_version: str
     platform: str
     include_solutions: bool
+    due: dict[int, str] = field(default_factory=dict)  # stage -> ISO time with its offset
+    late_policy: dict = field(default_factory=dict)  # instructor.course.lateness.LatePolicy
 
     @property
     def stages(self) -> list[int]:
@@ -141,6 +143,7 @@ def read_answers(answers: dict, known_stages: list[int]) -> Term:
         raise TemplateError(
             f"platform {platform!r} is not supported: choose one of {', '.join(PLATFORMS)}"
         )
+    due, late_policy = read_schedule(answers, list(range(first, last + 1)))
     return Term(
         course_code=course_code,
         course_name=str(answers.get("course_name", "")).strip(),
@@ -152,7 +155,53 @@ def read_answers(answers: dict, known_stages: list[int]) -> Term:
         python_version=python_version,
         platform=platform,
         include_solutions=_flag(answers, "include_solutions"),
+        due=due,
+        late_policy=late_policy,
     )
+
+
+_POLICY_ANSWERS = {"late_percent_per_day": "percent_per_day", "late_cap_percent": "cap_percent",
+                   "late_days_budget": "budget", "late_max_days": "max_days",
+                   "late_grace_minutes": "grace_minutes"}
+
+
+def read_schedule(answers: dict, stages: list[int]) -> tuple[dict[int, str], dict]:
+    """The due dates (``1=2027-01-25T23:59:00-05:00, 2=...``) and the late policy answered.
+
+    Raises:
+        TemplateError: a due date that is not ``stage=ISO time with its offset`` or names a
+            stage outside the term, a policy number that is not a number >= 0.
+    """
+    from instructor.course.lateness import LatePolicy, parse_time
+    from instructor.stages.repo import InstructorError
+
+    due: dict[int, str] = {}
+    for item in str(answers.get("due_dates", "")).replace(";", ",").split(","):
+        if not item.strip():
+            continue
+        stage, _, when = item.partition("=")
+        if not stage.strip().isdigit() or int(stage) not in stages:
+            raise TemplateError(
+                f"due_dates: {item.strip()!r} does not name a stage of the term "
+                f"({stages[0]}..{stages[-1]}); write stage=time, e.g. "
+                f"{stages[0]}=2027-01-25T23:59:00-05:00")
+        try:
+            due[int(stage)] = parse_time(when, f"due_dates, stage {stage.strip()}").isoformat()
+        except InstructorError as error:
+            raise TemplateError(str(error)) from None
+    policy: dict = {"kind": str(answers.get("late_policy", "percent")).strip() or "percent"}
+    for answer, key in _POLICY_ANSWERS.items():
+        if answer in answers:
+            try:
+                number = float(str(answers[answer]).strip())
+            except ValueError:
+                raise TemplateError(f"{answer} {answers[answer]!r} is not a number") from None
+            policy[key] = int(number) if key in ("budget", "max_days") else number
+    try:
+        LatePolicy.from_dict(policy)
+    except InstructorError as error:
+        raise TemplateError(f"late policy: {error}") from None
+    return due, policy
 
 
 def gradescope_modules(root: Path, stages: list[int]) -> list[str]:
@@ -330,16 +379,19 @@ def build_term(term: Term, root: Path, project: Path, answers: dict | None = Non
         lines += [f"starter of stage {r.stage}: {project / 'starters' / f'stage{r.stage}'} "
                   f"({len(r.stubs)} stubs), leak check clean" for r in reports]
         lines += write_staff_folder(root, project, config, answer_keys=term.include_solutions,
-                                    layout="classroom", student_repo="starters/stageK")
+                                    layout="classroom", student_repo="starters/stageK",
+                                    due=term.due, late_policy=term.late_policy)
         return lines
     shutil.rmtree(project / WORKFLOW_DIR, ignore_errors=True)
     staff = staff_folder(project)
     report = write_term_repository(root, project, config, template_readme=template_readme)
     lines.append(report.summary())
     lines += write_staff_folder(root, staff, config, answer_keys=term.include_solutions,
-                                layout="term", student_repo=f"../{project.name}")
+                                layout="term", student_repo=f"../{project.name}",
+                                due=term.due, late_policy=term.late_policy)
     if term.platform == "gradescope":
-        lines += build_autograders(term, root, staff / "autograder", project.name)
+        lines += build_autograders(term, root, staff / "autograder", project.name,
+                                   term_file=staff / "term.json")
     lines.append(f"staff folder (private): {staff}")
     return lines
 
@@ -358,20 +410,24 @@ These zips hold the hidden tests: never put them in the students' repository ({r
 """
 
 
-def build_autograders(term: Term, root: Path, target: Path, repo_name: str) -> list[str]:
-    """One Gradescope autograder zip per stage, in ``target`` (inside the staff's folder).
+def build_autograders(term: Term, root: Path, target: Path, repo_name: str,
+                      term_file: Path | None = None) -> list[str]:
+    """One Gradescope autograder zip per stage, in ``target`` (inside the staff's folder), each
+    holding the term's due date of its stage and the late policy (from ``term_file``).
 
     The zips are built in a scratch folder first, so a failure leaves nothing half-written.
     """
     check_gradescope_tools(root, term.stages)
     from instructor.gradescope.autograder import build_autograder
+    from instructor.gradescope.rules import build_rules
 
     lines = []
     with tempfile.TemporaryDirectory(prefix="term-autograder-") as scratch:
         built = []
         for stage in term.stages:
             scratch_zip = Path(scratch) / f"stage{stage}.zip"
-            summary = build_autograder(root, stage, scratch_zip)
+            course = build_rules(stage, term=term_file) if term_file is not None else None
+            summary = build_autograder(root, stage, scratch_zip, course=course)
             built.append(scratch_zip)
             lines.append(summary.replace(str(scratch_zip), str(target / scratch_zip.name)))
         target.mkdir(exist_ok=True)

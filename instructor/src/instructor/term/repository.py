@@ -419,31 +419,45 @@ def write_classroom_starters(
 
 def write_staff_folder(
     root: Path, staff: Path, config: TermConfig, *, answer_keys: bool, layout: str,
-    student_repo: str,
+    student_repo: str, due: dict[int, str] | None = None, late_policy: dict | None = None,
 ) -> list[str]:
-    """The staff's private folder: README (schedule and steps), ``term.json``, answer keys."""
+    """The staff's private folder: README (schedule and steps), ``term.json``, answer keys.
+
+    ``term.json`` holds the term's course and stages and the file that ``collect --term``,
+    ``grade --term`` and the autograders read (:mod:`instructor.course.lateness`): each stage's
+    due date (``due``) and the late policy (``late_policy``).
+    """
     staff.mkdir(parents=True, exist_ok=True)
-    (staff / "term.json").write_text(json.dumps(asdict(config), indent=1) + "\n",
-                                     encoding="utf-8")
-    lines = []
+    due = due or {}
+    course = {**asdict(config), "due": {str(k): v for k, v in sorted(due.items())},
+              "late_policy": late_policy or {}}
+    (staff / "term.json").write_text(json.dumps(course, indent=1) + "\n", encoding="utf-8")
+    lines = [f"due dates of stages {sorted(due)} and the late policy: {staff / 'term.json'}"
+             if due else f"no due dates given: add them under \"due\" in {staff / 'term.json'}"]
     if answer_keys:
         for stage in config.stages:
             write_answer_key(root, stage, staff / "answer-keys" / f"stage{stage}")
             lines.append(f"answer key of stage {stage}: {staff / 'answer-keys' / f'stage{stage}'}")
     (staff / "README.md").write_text(
-        staff_readme(config, answer_keys=answer_keys, layout=layout, student_repo=student_repo),
+        staff_readme(config, answer_keys=answer_keys, layout=layout, student_repo=student_repo,
+                     due=due),
         encoding="utf-8")
     private_tree(staff)
     return lines
 
 
-def staff_readme(config: TermConfig, *, answer_keys: bool, layout: str, student_repo: str) -> str:
+def staff_readme(config: TermConfig, *, answer_keys: bool, layout: str, student_repo: str,
+                 due: dict[int, str] | None = None) -> str:
     """The staff folder's README: what to publish when, for the term's layout."""
+    due = due or {}
     header = (f"# {config.course_code} ({config.term}): staff folder\n\n"
               "Private to the course staff: never push it where students can read it.\n\n")
-    rows = ["| stage | what it adds | opens | deadline |", "|---|---|---|---|"]
-    rows += [f"| {k} | {STAGE_ELEMENTS.get(k, f'stage {k}')} | | |" for k in config.stages]
-    schedule = "## Schedule\n\nFill in the dates:\n\n" + "\n".join(rows) + "\n\n"
+    rows = ["| stage | what it adds | opens | due |", "|---|---|---|---|"]
+    rows += [f"| {k} | {STAGE_ELEMENTS.get(k, f'stage {k}')} | | {due.get(k, '')} |"
+             for k in config.stages]
+    schedule = ("## Schedule\n\nThe due dates and the late policy are in `term.json` (\"due\", "
+                "\"late_policy\"), which `collect --term`, `grade --term` and the autograders "
+                "read; change them there.\n\n" + "\n".join(rows) + "\n\n")
     if layout == "classroom":
         steps = (
             "## Publishing a stage (GitHub Classroom)\n\n"
