@@ -14,6 +14,7 @@
     nox -s bench             benchmarks (ratios to plain numpy and to PyTorch CPU), not by default
     nox -s parity            stage 6's layers against PyTorch (installs torch), not default
     nox -s bench_grading     300 stage-3 submissions graded quiet, then beside 4 busy loops
+    nox -s bench_term        what a term adds to a 300-batch: roster, lateness, similarity, export
 
 A session ``stageN`` exists for every folder ``stages/stageN`` that holds a ``pyproject.toml``.
 Everything after ``--`` other than ``--submission PATH`` goes to pytest unchanged.
@@ -183,6 +184,16 @@ def bench_grading(session: nox.Session) -> None:
     session.install(*TEST_DEPS, *STAGE_RUNTIME_DEPS, "hatchling>=1.18")
     session.install("--quiet", str(ROOT / "instructor"))
     session.run("python", "instructor/benchmarks/bench_grading.py", *session.posargs)
+
+
+@nox.session
+def bench_term(session: nox.Session) -> None:
+    """What a term adds to a 300-submission batch: roster, lateness, run.json, similarity and
+    the Canvas export, each timed beside the grading in one process (about 5 minutes on 2
+    cores; not part of the default run)."""
+    session.install(*TEST_DEPS, *STAGE_RUNTIME_DEPS, "hatchling>=1.18")
+    session.install("--quiet", str(ROOT / "instructor"))
+    session.run("python", "instructor/benchmarks/bench_term.py", *session.posargs)
 
 
 @nox.session
