@@ -22,9 +22,7 @@ Everything after ``--`` other than ``--submission PATH`` goes to pytest unchange
 
 from __future__ import annotations
 
-import ast
 import importlib.util
-import re
 import shutil
 import sys
 from pathlib import Path
@@ -37,29 +35,6 @@ STAGES = sorted(
     for path in (ROOT / "stages").glob("stage[0-9]*")
     if (path / "pyproject.toml").is_file()
 )
-def _runtime_dependencies(pyproject: Path) -> list[str]:
-    """``[project] dependencies`` of a stage's pyproject.toml (tomllib, or its one line on 3.10)."""
-    text = pyproject.read_text(encoding="utf-8")
-    if sys.version_info >= (3, 11):
-        import tomllib
-
-        return tomllib.loads(text)["project"]["dependencies"]
-    line = re.search(r"^dependencies\s*=\s*(\[.*\])\s*$", text, re.MULTILINE)
-    return ast.literal_eval(line[1])
-
-
-# The stages' runtime dependencies, read from the newest stage's pyproject.toml (the one place they
-# are written): the consistency check imports every stage to read signatures, the grader's
-# workers import the package under test.
-STAGE_RUNTIME_DEPS = _runtime_dependencies(ROOT / "stages" / f"stage{max(STAGES)}"
-                                           / "pyproject.toml")
-RUFF = "ruff==0.17.6"
-TORCH = "torch==2.13.0"  # CPU wheel, for comparisons only: never a stage dependency or in its tests
-DEMO_OUTPUT = "demo_output"
-GENERATE_OUTPUT = "generate_output"
-
-nox.options.sessions = [f"stage{stage}" for stage in STAGES] + ["lint", "instructor", "template"]
-nox.options.error_on_missing_interpreters = True
 
 
 def _load(name: str, *parts: str):
@@ -70,6 +45,20 @@ def _load(name: str, *parts: str):
     sys.modules[name] = module  # dataclasses look their module up while they are built
     spec.loader.exec_module(module)
     return module
+
+
+# The stages' runtime dependencies, read from the newest stage's pyproject.toml (the one place they
+# are written): the consistency check imports every stage to read signatures, the grader's
+# workers import the package under test.
+STAGE_RUNTIME_DEPS = _load("mini_torch_dependencies", "stages", "dependencies.py") \
+    .runtime_dependencies(ROOT / "stages" / f"stage{max(STAGES)}")
+RUFF = "ruff==0.17.6"
+TORCH = "torch==2.13.0"  # CPU wheel, for comparisons only: never a stage dependency or in its tests
+DEMO_OUTPUT = "demo_output"
+GENERATE_OUTPUT = "generate_output"
+
+nox.options.sessions = [f"stage{stage}" for stage in STAGES] + ["lint", "instructor", "template"]
+nox.options.error_on_missing_interpreters = True
 
 
 # The grader's rule that finds a submission's package, and the stage session the students'

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 
 import pytest
 import tomllib
@@ -97,3 +99,18 @@ def test_both_noxfiles_run_the_one_stage_session(noxfile):
 def test_the_stage_session_installs_editable_and_says_where():
     text = (TEMPLATES / "stage_session.py").read_text(encoding="utf-8")
     assert '"--editable"' in text and "MINI_TORCH_EXPECT_PATH" in text
+
+
+def test_the_noxfile_reads_them_with_the_tools_own_reader_before_they_are_installed():
+    # nox has only nox: the noxfile loads stages/dependencies.py by path, so that file must
+    # work with the standard library alone (-S: no site-packages, no installed tools)
+    source = REAL_REPO / "instructor" / "src" / "instructor" / "stages" / "dependencies.py"
+    assert "def _runtime_dependencies" not in NOXFILE.read_text(encoding="utf-8")
+    code = ("import importlib.util, sys; spec = importlib.util.spec_from_file_location("
+            f"'deps', {str(source)!r}); module = importlib.util.module_from_spec(spec); "
+            "spec.loader.exec_module(module); "
+            f"print(module.runtime_dependencies({str(STAGES[-1])!r}))")
+    done = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == repr(_dependencies(STAGES[-1]))

@@ -1,6 +1,7 @@
 """A stage's runtime dependencies: the ``[project] dependencies`` of its ``pyproject.toml``.
 
-This is the one list of the third-party packages a stage may use. The autograder's
+This is the one list of the third-party packages a stage may use (the monorepo's noxfile loads
+this file by path, so it imports nothing of the tools but their error class). The autograder's
 ``requirements.txt``, the distributions a bubblewrap jail holds, the modules the grader's
 interpreter must have and the packages a Gradescope term needs are all read from it, through
 :func:`runtime_dependencies` (requirement strings) and :func:`distribution_names` /
@@ -18,7 +19,11 @@ try:  # Python 3.11+
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10: the small reader below
     tomllib = None
 
-from instructor.stages.repo import InstructorError
+try:
+    from instructor.stages.repo import InstructorError
+except ImportError:  # loaded by path by the monorepo's noxfile, before the tools are installed
+    class InstructorError(Exception):  # type: ignore[no-redef]
+        """A stage's pyproject.toml the dependencies cannot be read from."""
 
 #: Distributions whose module is not their name with ``-`` as ``_`` (none of today's stages
 #: needs one; listed so that adding such a dependency needs no other change).
