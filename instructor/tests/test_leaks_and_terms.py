@@ -404,12 +404,10 @@ def test_leak_check_and_release_commands_exit_1_on_a_leak(small_repo, tmp_path, 
 @pytest.mark.parametrize("stage", STAGES)
 def test_every_stub_is_listed_in_the_guides_what_you_implement(stage):
     """The guide's "What you implement" names each stub (or, for the package, its file)."""
-    from instructor.release.release import (
-        _implement_section,
-        _short_name,
-        guide_sections,
-        render_stage,
-    )
+    from instructor.release.markdown import guide_sections
+    from instructor.release.release import render_stage
+    from instructor.release.stubs import short_name as _short_name
+    from instructor.stages.guides import implement_section as _implement_section
 
     guide = REAL_REPO / "docs" / f"stage{stage}.md"
     if not guide.is_file():

@@ -33,8 +33,8 @@ from pathlib import Path
 from instructor.grading.checks import Check, has_checks, hidden_checks, stage_checks
 from instructor.grading.oracle import compute
 from instructor.grading.scoring import default_weights_file, own_files, own_tasks
-from instructor.release.release import stub_doc
 from instructor.stages.dependencies import distribution_names, runtime_dependencies
+from instructor.stages.guides import stub_doc
 from instructor.stages.repo import InstructorError, private_tree, stage_dir, stage_numbers
 
 KIT_FILE = "kit.json"

@@ -68,7 +68,7 @@ from instructor.grading.safe import file_key, safe_text
 from instructor.grading.scan import scan_package
 from instructor.grading.scoring import Weights, is_scored
 from instructor.grading.verdicts import decode, judge
-from instructor.release.solutions import stub_solutions
+from instructor.stages.markers import stub_solutions
 from instructor.stages.repo import InstructorError
 
 #: After a check of a submission timed out, its other checks get this many times the CPU time

@@ -19,7 +19,7 @@ import math
 from pathlib import Path
 
 from instructor.grading.checks import Check
-from instructor.release.solutions import enclosing_names, find_regions
+from instructor.stages.markers import enclosing_names, find_regions
 from instructor.stages.repo import PACKAGE_SUBDIR, InstructorError, stage_dir
 
 POLICIES = ("zero", "flag")

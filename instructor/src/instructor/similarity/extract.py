@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from instructor.grading.scoring import own_files
-from instructor.release.solutions import STUB_LINE, enclosing_names, find_regions, stub_solutions
+from instructor.stages.markers import STUB_LINE, enclosing_names, find_regions, stub_solutions
 from instructor.stages.repo import stage_dir
 
 #: Bytes of one student file that are read; a larger file is left out (with a note). The

@@ -34,12 +34,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from instructor.release.leakcheck import LeakReport, refuse_leaks
+from instructor.release.markdown import fit_links
+from instructor.release.readme import STAGE_ELEMENTS, release_readme
 from instructor.release.release import (
-    STAGE_ELEMENTS,
     ReleaseReport,
     assemble_release,
-    fit_links,
-    release_readme,
     render_stage,
     write_release,
 )
