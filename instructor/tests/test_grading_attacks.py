@@ -198,10 +198,11 @@ def test_a_flood_on_the_answer_pipe_fails_its_check_and_the_grader_stays_small(k
 @requires_jail
 def test_a_worker_that_never_reads_its_requests_ends_within_the_budget(kit, release, folder,
                                                                        monkeypatch):
-    from instructor.grading import jail, pipeline
+    from instructor.grading import pipeline
+    from instructor.grading.jail import workers
 
-    monkeypatch.setattr(jail, "MIN_BACKSTOP", 1.0)
-    monkeypatch.setattr(jail, "BACKSTOP_FACTOR", 1.0)
+    monkeypatch.setattr(workers, "MIN_BACKSTOP", 1.0)
+    monkeypatch.setattr(workers, "BACKSTOP_FACTOR", 1.0)
     monkeypatch.setattr(pipeline, "BACKSTOPS_TO_DEFER", 1)
     ignorer = make_forged("attacks/pipe_ignorer", release, folder / "pipe_ignorer")
     options = GradeOptions(timeout=1.0, budget=2.0, policy="flag", work_root=WORK_ROOT)
@@ -221,8 +222,9 @@ def test_a_worker_that_never_reads_its_requests_ends_within_the_budget(kit, rele
 def test_a_worker_that_never_reads_a_large_request_ends_at_the_write_deadline(tmp_path,
                                                                               monkeypatch):
     from instructor.grading import jail
+    from instructor.grading.jail import workers
 
-    monkeypatch.setattr(jail, "WRITE_BACKSTOP", 1.0)
+    monkeypatch.setattr(workers, "WRITE_BACKSTOP", 1.0)
     site = tmp_path / "install" / "site"
     (site / "mini_torch").mkdir(parents=True)
     (tmp_path / "install" / "examples").mkdir()
