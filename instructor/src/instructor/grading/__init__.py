@@ -30,11 +30,11 @@ call: kit, weights, the jail chosen once for the batch, the grading and the repo
 from __future__ import annotations
 
 from instructor.grading.batch import BatchOptions, grade
+from instructor.grading.batch_run import grade_batch
 from instructor.grading.package_rule import PackageNotFound, find_package
 from instructor.grading.pipeline import (
     GradeOptions,
     check_grader_environment,
-    grade_batch,
     grade_submission,
     student_name,
     student_names,

@@ -16,15 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from instructor.grading.batch_run import Batch, grade_batch
 from instructor.grading.jail import hide_command_line
 from instructor.grading.kit import Kit, build_kit, load_kit
-from instructor.grading.pipeline import (
-    Batch,
-    GradeOptions,
-    check_grader_environment,
-    grade_batch,
-    plan_jails,
-)
+from instructor.grading.pipeline import GradeOptions, check_grader_environment, plan_jails
 from instructor.grading.record import now, start_record
 from instructor.grading.reports import Reports, make_out_folder, score_line, write_gradescope
 from instructor.grading.results import SubmissionResult
