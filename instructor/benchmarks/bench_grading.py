@@ -34,7 +34,7 @@ BUG = ("nn/loss.py", "MSELoss.backward",
 
 def replace_region(path: Path, qualified_name: str, body: str) -> None:
     """Replace the solution region of ``qualified_name`` in ``path`` by ``body``."""
-    from instructor.release.solutions import enclosing_names, find_regions
+    from instructor.stages.markers import enclosing_names, find_regions
 
     text = path.read_text()
     names = enclosing_names(text)
@@ -63,14 +63,23 @@ def make_batch(folder: Path, count: int) -> list[Path]:
 
 
 def grade_once(kit_path: Path, submissions: list[Path], jobs: int) -> dict:
-    """Grade the batch in this process: {student: score}, the wall time, the peak memory."""
-    from instructor.grading import GradeOptions, grade_batch
-    from instructor.grading.kit import load_kit
+    """Grade the batch in this process: {student: score}, the wall time, the peak memory.
 
-    kit = load_kit(kit_path)
-    started = time.perf_counter()
-    results = grade_batch(kit, submissions, options=GradeOptions(), jobs=jobs)
-    wall = time.perf_counter() - started
+    The batch goes through :func:`instructor.grading.batch.grade`, the entry ``grade`` uses;
+    the wall time runs from the call until every submission is graded (the reports of the
+    whole batch, written after that, are left out). Its lines for the staff go to stderr: the
+    last line of stdout is the measurement.
+    """
+    from instructor.grading import BatchOptions, GradeOptions, grade
+
+    graded: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="bench-grading-reports-") as scratch:
+        options = BatchOptions(run=GradeOptions(), kit=kit_path, out=Path(scratch) / "grades",
+                               jobs=jobs, say=lambda line: print(line, file=sys.stderr),
+                               after=lambda *_: graded.append(time.perf_counter()))
+        started = time.perf_counter()
+        results = grade(submissions, None, options).results
+    wall = graded[0] - started
     return {"wall": wall, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "worker_peak_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
             "scores": {r.student: [r.score, r.max_score, r.status] for r in results},

@@ -41,8 +41,8 @@ import pytest
 import instructor.grading.intake as intake
 import instructor.grading.jail as jail
 import instructor.grading.messages as messages
-import instructor.grading.pipeline as pipeline
 import instructor.grading.resources as resources
+import instructor.grading.running as running
 import instructor.grading.scoring as scoring
 import instructor.grading.uids as uids
 from instructor.cli import main as instructor_cli
@@ -527,9 +527,9 @@ FACTS = [
     Fact(INSTRUCTOR, r"with a deadline too \((\d+) s\)", constant(jail, "WRITE_BACKSTOP")),
     Fact(INSTRUCTOR, r"its\s+last (\d+) frames, each", constant(messages, "MAX_FRAMES")),
     Fact(INSTRUCTOR, r"other checks of the submission get (\d+) times the",
-         constant(pipeline, "REPEAT_FACTOR")),
+         constant(running, "REPEAT_FACTOR")),
     Fact(INSTRUCTOR, r"took for them, and at least (\d+) s\.",
-         constant(pipeline, "REPEAT_TIMEOUT")),
+         constant(running, "REPEAT_TIMEOUT")),
     Fact(INSTRUCTOR, r"backstop remains \((\d+) times the check's",
          constant(jail, "BACKSTOP_FACTOR")),
     Fact(INSTRUCTOR, r"limit, at least (\d+) s; \d+ s for a worker",
@@ -537,7 +537,7 @@ FACTS = [
     Fact(INSTRUCTOR, r"at least \d+ s; (\d+) s for a worker to start",
          constant(jail, "START_BACKSTOP")),
     Fact(INSTRUCTOR, r"After (\d+) backstops of one install",
-         constant(pipeline, "BACKSTOPS_TO_DEFER")),
+         constant(running, "BACKSTOPS_TO_DEFER")),
     # the instructor guide: the corpus the checks are tried against
     Fact(INSTRUCTOR, r"written another way \((\d+) of stage 3's tasks",
          corpus_count("equivalent", 3)),

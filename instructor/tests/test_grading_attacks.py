@@ -198,11 +198,12 @@ def test_a_flood_on_the_answer_pipe_fails_its_check_and_the_grader_stays_small(k
 @requires_jail
 def test_a_worker_that_never_reads_its_requests_ends_within_the_budget(kit, release, folder,
                                                                        monkeypatch):
-    from instructor.grading import jail, pipeline
+    from instructor.grading import running
+    from instructor.grading.jail import workers
 
-    monkeypatch.setattr(jail, "MIN_BACKSTOP", 1.0)
-    monkeypatch.setattr(jail, "BACKSTOP_FACTOR", 1.0)
-    monkeypatch.setattr(pipeline, "BACKSTOPS_TO_DEFER", 1)
+    monkeypatch.setattr(workers, "MIN_BACKSTOP", 1.0)
+    monkeypatch.setattr(workers, "BACKSTOP_FACTOR", 1.0)
+    monkeypatch.setattr(running, "BACKSTOPS_TO_DEFER", 1)
     ignorer = make_forged("attacks/pipe_ignorer", release, folder / "pipe_ignorer")
     options = GradeOptions(timeout=1.0, budget=2.0, policy="flag", work_root=WORK_ROOT)
     began = time.monotonic()
@@ -221,8 +222,9 @@ def test_a_worker_that_never_reads_its_requests_ends_within_the_budget(kit, rele
 def test_a_worker_that_never_reads_a_large_request_ends_at_the_write_deadline(tmp_path,
                                                                               monkeypatch):
     from instructor.grading import jail
+    from instructor.grading.jail import workers
 
-    monkeypatch.setattr(jail, "WRITE_BACKSTOP", 1.0)
+    monkeypatch.setattr(workers, "WRITE_BACKSTOP", 1.0)
     site = tmp_path / "install" / "site"
     (site / "mini_torch").mkdir(parents=True)
     (tmp_path / "install" / "examples").mkdir()
@@ -304,7 +306,7 @@ def test_an_answer_that_trips_the_grader_is_the_student_s_failed_check(batch):
 
 def test_a_fault_of_the_grader_is_a_grader_error_logged_for_staff_not_printed(
         kit, folder, monkeypatch, capsys, tmp_path):
-    from instructor.grading import pipeline
+    from instructor.grading import running
     from instructor.grading.outfolder import write_reports
 
     honest = make_submission("correct", folder / "grader_fault")
@@ -312,7 +314,7 @@ def test_a_fault_of_the_grader_is_a_grader_error_logged_for_staff_not_printed(
     def broken_copy(source, target):
         raise RuntimeError("a bug of the grader")
 
-    monkeypatch.setattr(pipeline, "copy_python", broken_copy)
+    monkeypatch.setattr(running, "copy_python", broken_copy)
     [result] = grade_batch(kit, [honest], options=OPTIONS, jobs=1)
     assert result.status == "grader_error" and result.score == 0
     write_reports([result], tmp_path / "out")

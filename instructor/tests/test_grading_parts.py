@@ -347,12 +347,13 @@ def test_a_loop_the_worker_cannot_interrupt_is_killed_by_its_cpu_time(tmp_path):
 
 def test_a_wall_clock_backstop_is_the_grader_s_problem(tmp_path, monkeypatch):
     from instructor.grading import jail
+    from instructor.grading.jail import workers
 
     package = tmp_path / "site" / "mini_torch"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("import time\ndef nap():\n    time.sleep(30)\n")
     (tmp_path / "examples").mkdir()
-    monkeypatch.setattr(jail, "MIN_BACKSTOP", 1.0)
+    monkeypatch.setattr(workers, "MIN_BACKSTOP", 1.0)
     worker = Worker(tmp_path, tmp_path / "scratch")
     program = Program()
     program.call("mini_torch.nap")

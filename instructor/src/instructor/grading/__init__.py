@@ -23,7 +23,8 @@ Follow a submission through the modules in the order it meets them:
    gradebook and the feedback; :mod:`instructor.gradescope.results` the Gradescope file;
    :mod:`~instructor.grading.outfolder` writes them after every jail is gone;
 
-and :mod:`~instructor.grading.pipeline` runs the steps for one submission and for a batch;
+and :mod:`~instructor.grading.pipeline` runs the steps for one submission
+(:mod:`~instructor.grading.running` its checks), :mod:`~instructor.grading.batch_run` a batch;
 :func:`~instructor.grading.batch.grade` is the one entry the command line, nox and Gradescope
 call: kit, weights, the jail chosen once for the batch, the grading and the reports.
 """
@@ -31,11 +32,11 @@ call: kit, weights, the jail chosen once for the batch, the grading and the repo
 from __future__ import annotations
 
 from instructor.grading.batch import BatchOptions, grade
+from instructor.grading.batch_run import grade_batch
 from instructor.grading.package_rule import PackageNotFound, find_package
 from instructor.grading.pipeline import (
     GradeOptions,
     check_grader_environment,
-    grade_batch,
     grade_submission,
     student_name,
     student_names,

@@ -3,7 +3,7 @@
 The command line's ``grade`` (and through it Gradescope's ``run_autograder``) and the nox
 sessions call :func:`grade`; it prepares the kit (built from the repository, or a prepared one),
 reads the weights, chooses the jail once for the batch and hands it to
-:func:`~instructor.grading.pipeline.grade_batch`, then writes the reports once every jail is
+:func:`~instructor.grading.batch_run.grade_batch`, then writes the reports once every jail is
 gone, and ``run.json`` (:mod:`~instructor.grading.record`): what graded what. What it has to
 say (the jail, the limits, one line per graded submission) goes to ``options.say``.
 """
@@ -17,16 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from instructor.gradescope.results import write_gradescope
+from instructor.grading.batch_run import Batch, grade_batch
 from instructor.grading.jail import hide_command_line
 from instructor.grading.kit import Kit, build_kit, load_kit
 from instructor.grading.outfolder import Reports
-from instructor.grading.pipeline import (
-    Batch,
-    GradeOptions,
-    check_grader_environment,
-    grade_batch,
-    plan_jails,
-)
+from instructor.grading.pipeline import GradeOptions, check_grader_environment, plan_jails
 from instructor.grading.record import now, start_record
 from instructor.grading.reports import score_line
 from instructor.grading.results import SubmissionResult

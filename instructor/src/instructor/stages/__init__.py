@@ -7,6 +7,9 @@
 - :mod:`~instructor.stages.introspect`: the script that prints one stage's public API.
 - :mod:`~instructor.stages.dependencies`: a stage's runtime dependencies, read from its
   ``pyproject.toml`` (the one list the autograder, the jail and the grader use).
+- :mod:`~instructor.stages.markers`: the solution markers of the reference stages, the regions
+  they enclose and the stubs they become (read by releases, grading and the similarity report).
+- :mod:`~instructor.stages.guides`: which section of a stage's guide teaches a stub.
 """
 
 from instructor.stages.dependencies import distribution_names, import_names, runtime_dependencies

@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from instructor.release.release import STAGE_ELEMENTS
+from instructor.release.readme import STAGE_ELEMENTS
 from instructor.stages.repo import private_tree
 from instructor.term.repository import TermConfig, write_answer_key
 
