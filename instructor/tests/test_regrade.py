@@ -173,6 +173,20 @@ def test_a_submission_given_again_must_be_one_of_the_students_named(tmp_path, ru
     assert not (out / REGRADES).exists() and not (out / HISTORY).exists()
 
 
+def test_a_regrade_reads_and_writes_through_no_planted_link(tmp_path, run_cli):
+    out = _fake_out(tmp_path)
+    elsewhere = tmp_path / "elsewhere.csv"
+    elsewhere.write_text("not the history\n", encoding="utf-8")
+    (out / HISTORY).symlink_to(elsewhere)
+    code, _, err = run_cli("grade", "--regrade", out, "--only", "alice", "--reason", "x")
+    assert code == 2 and f"{out / HISTORY}: a link" in err
+    assert elsewhere.read_text(encoding="utf-8") == "not the history\n"
+    (out / HISTORY).unlink()
+    (out / "feedback").symlink_to(tmp_path, target_is_directory=True)
+    code, _, err = run_cli("grade", "--regrade", out, "--only", "alice", "--reason", "x")
+    assert code == 2 and "feedback: a link" in err
+
+
 def test_the_term_gradebook_keeps_its_rows_and_the_lateness_charged():
     extra = ["hidden", "integrity"]
     header = TERM_COLUMNS + extra

@@ -116,6 +116,19 @@ def check_out_folder(out: Path) -> RunRecord:
     return read_record(out)
 
 
+def _refuse_links(out: Path) -> None:
+    """Refuse, before grading, an ``out`` where a regrade would read or write through a link
+    (or find a folder where a file belongs, or the other way round)."""
+    for name, folder in (("gradebook.csv", False), ("submissions.csv", False), (HISTORY, False),
+                         (REGRADES, True), ("feedback", True), ("results", True),
+                         ("logs", True)):
+        path = out / name
+        if path.is_symlink() or (path.exists() and path.is_dir() != folder):
+            kind = "a folder" if folder else "a file"
+            raise InstructorError(f"{path}: a link, or not {kind}: grade wrote no such thing "
+                                  "here; refusing to read or write through it")
+
+
 def own_gradebook(out: Path) -> Path:
     """grade's own gradebook of ``out`` (one row per submission): ``submissions.csv`` after a
     ``--roster`` run (``gradebook.csv`` is the term's then), else ``gradebook.csv``."""
@@ -255,6 +268,7 @@ def regrade(out: Path, only: Sequence[str], reason: str, *, submissions: Sequenc
         raise InstructorError("a regrade needs its reason: --reason \"...\" (it goes into "
                               f"{HISTORY})")
     record = check_out_folder(out)
+    _refuse_links(out)
     own = own_gradebook(out)
     rows = read_gradebook(own)
     known = [unquote(row["student"]) for row in rows]
