@@ -239,3 +239,39 @@ def test_verify_reproduces_a_batch_and_reports_a_tampered_score(tmp_path, run_cl
     assert code == 1
     assert any(line.startswith("alice: recorded") and line.endswith("DIFFERENT")
                for line in stdout.splitlines()), stdout
+
+
+def test_a_regrade_after_a_roster_run_replaces_the_rows_of_both_gradebooks(tmp_path, run_cli):
+    subs = tmp_path / "subs"
+    ada, mallory = _stage1(subs / "stage1-ada-l"), _stage1(subs / "mallory")
+    _break_relu(ada)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("ID,Name,GitHub Username\ns001,Ada Lovelace,ada-l\ns002,Alan Turing,"
+                      "aturing\n", encoding="utf-8")
+    out = tmp_path / "out"
+    code, _, err = run_cli("grade", "--stage", "1", "--out", out, "--roster", roster, ada,
+                           mallory)
+    assert code == 0, err
+    term_before = _rows(out / "gradebook.csv")
+    own_before = {r["student"]: float(r["score"]) for r in _rows(out / "submissions.csv")}
+    assert own_before["stage1-ada-l"] < own_before["mallory"]
+    shutil.copyfile(mallory / "src" / "mini_torch" / "functional.py",
+                    ada / "src" / "mini_torch" / "functional.py")
+    code, _, err = run_cli("grade", "--regrade", out, "--only", "stage1-ada-l",
+                           "--reason", "fixed")
+    assert code == 0, err
+    own = {r["student"]: float(r["score"]) for r in _rows(out / "submissions.csv")}
+    assert own == {"stage1-ada-l": own_before["mallory"], "mallory": own_before["mallory"]}
+    term = _rows(out / "gradebook.csv")
+    assert [(r["student_id"], r["submission"], r["status"]) for r in term] == [
+        (r["student_id"], r["submission"], r["status"]) for r in term_before]
+    assert float(term[0]["raw"]) == float(term[0]["final"]) == own_before["mallory"]
+    assert term[1:] == term_before[1:]
+    assert list(term[0]) == list(term_before[0])
+
+    # A raw score of the term gradebook that is not grade's own is reported.
+    text = (out / "gradebook.csv").read_text(encoding="utf-8")
+    (out / "gradebook.csv").write_text(text.replace(",mallory,unknown,", ",mallory,unknown,1", 1),
+                                       encoding="utf-8")
+    code, stdout, _ = run_cli("verify", out, "--sample", "1", "--seed", "0")
+    assert code == 1 and "mallory: the term gradebook's raw score is 1" in stdout

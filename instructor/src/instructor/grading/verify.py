@@ -77,7 +77,7 @@ class VerifyReport:
         text = (f"{same} of {len(self.students)} sampled submission(s) (of {self.total}) "
                 "reproduce")
         if self.mismatches:
-            text += f"; {len(self.mismatches)} gradebook row(s) disagree with {RECORD_FILE}"
+            text += f"; {len(self.mismatches)} gradebook row(s) disagree with the record"
         return text + (": the grades of record reproduce" if self.ok else "")
 
 
@@ -93,6 +93,27 @@ def _gradebook_scores(out: Path) -> dict[str, float]:
         except (KeyError, ValueError):
             scores[unquote(row.get("student", ""))] = float("nan")
     return scores
+
+
+def _term_mismatches(out: Path, scores: dict[str, float]) -> list[str]:
+    """After a ``--roster`` run: each term gradebook row whose raw score is not grade's own
+    score of its submission (``submissions.csv``)."""
+    own, term = own_gradebook(out), out / "gradebook.csv"
+    if own == term:
+        return []
+    found = []
+    for row in read_gradebook(term):
+        submission = unquote(row.get("submission", ""))
+        if submission not in scores or row.get("status") in ("missing", "refused"):
+            continue
+        try:
+            raw = float(row.get("raw", ""))
+        except ValueError:
+            raw = float("nan")
+        if not _same(raw, scores[submission]):
+            found.append(f"{submission}: the term gradebook's raw score is {row.get('raw')}, "
+                         f"{own.name} says {score_text(scores[submission])}: DIFFERENT")
+    return found
 
 
 def choose_sample(students: list[str], size: int | None, seed: int | None) -> list[str]:
@@ -134,9 +155,11 @@ def verify_run(out: Path, *, sample: int | None = None, seed: int | None = None,
         expected = float(regraded["new_score"]) if regraded else entry.get("score")
         if not _same(gradebook[student], expected):
             source = f"the regrade in {regraded['folder']}" if regraded else RECORD_FILE
+            said = "nothing" if expected is None else score_text(float(expected))
             report.mismatches.append(
                 f"{student}: the gradebook says {score_text(gradebook[student])}, {source} "
-                f"says {score_text(float(expected))}: DIFFERENT")
+                f"says {said}: DIFFERENT")
+    report.mismatches += _term_mismatches(out, gradebook)
 
     checks: dict[str, StudentCheck] = {}
     to_grade: dict[str, Path] = {}
