@@ -310,7 +310,7 @@ def add_grade_command(subparsers: argparse._SubParsersAction) -> None:
         "(Gradescope) into OUT, a new folder it creates (mode 0700).",
     )
     _add_root_option(parser)
-    parser.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION",
+    parser.add_argument("submissions", nargs="*", type=Path, metavar="SUBMISSION",
                         help="a student's package folder (or any folder holding it), or a zip")
     parser.add_argument("--stage", type=int, metavar="N",
                         help="the stage to grade (required unless --kit is given)")
@@ -352,6 +352,7 @@ def add_grade_command(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--late-days-from", type=Path, action="append", default=[],
                         metavar="GRADES", help="an earlier stage's grade folder: the late days "
                         "its students spent count against the term's budget (repeatable)")
+    add_regrade_options(parser)
     parser.set_defaults(handler=run_grade, parser=parser)
 
 
@@ -375,6 +376,10 @@ def _similarity_after(results, kit, out: Path) -> None:
 
 def run_grade(args: argparse.Namespace) -> int:
     """Grade every submission, print one line each, write the reports."""
+    if args.regrade is not None:
+        return run_regrade(args)
+    if not args.submissions:
+        args.parser.error("give SUBMISSION... (or --regrade OUT --only STUDENT...)")
     if args.gradescope_results is not None and len(args.submissions) != 1:
         args.parser.error("--gradescope-results takes exactly one SUBMISSION")
     if args.kit is None and args.stage is None:
@@ -434,6 +439,96 @@ def _grade(args: argparse.Namespace) -> int:
             earlier=args.late_days_from)
     print(f"wrote {out / 'gradebook.csv'}, {out / 'feedback'}/, {out / 'results'}/")
     return EXIT_OK
+
+
+# --- grade --regrade ---------------------------------------------------------------------------
+
+
+def add_regrade_options(parser: argparse.ArgumentParser) -> None:
+    """``grade --regrade OUT --only STUDENT... --reason TEXT [--by NAME] [SUBMISSION...]``."""
+    group = parser.add_argument_group(
+        "regrades", "grade some students of an earlier run again, as that run graded them (its "
+        "run.json), and merge them into its folder; see instructor/grading/regrade.py")
+    group.add_argument("--regrade", type=Path, metavar="OUT",
+                       help="the out folder of the earlier run; SUBMISSION... (optional) "
+                       "replace the recorded submissions of the students they name")
+    group.add_argument("--only", action="extend", nargs="+", default=[], metavar="STUDENT",
+                       help="the students to regrade, as the gradebook names them (required "
+                       "with --regrade; repeatable)")
+    group.add_argument("--reason", metavar="TEXT",
+                       help="why (required with --regrade; it goes into OUT/regrades.csv)")
+    group.add_argument("--by", metavar="NAME",
+                       help="who asked for the regrade (default: the user running it)")
+
+
+#: grade's options a regrade takes from the earlier run's record, not from the command line.
+_RECORDED_OPTIONS = {"stage": None, "kit": None, "out": None, "weights": None,
+                     "gradescope_results": None, "roster": None, "term": None,
+                     "extensions": None, "select": [], "no_hidden": False, "similarity": False,
+                     "late_days_from": [], "timeout": GradeOptions.timeout,
+                     "budget": GradeOptions.budget, "policy": GradeOptions.policy,
+                     "unisolated": False}
+
+
+def run_regrade(args: argparse.Namespace) -> int:
+    """Regrade the students of ``--only`` and print one line each."""
+    from instructor.grading.regrade import regrade
+
+    if not args.only:
+        args.parser.error("--regrade needs --only STUDENT... (the students to grade again)")
+    if not args.reason or not args.reason.strip():
+        args.parser.error('--regrade needs --reason "..." (it goes into the history)')
+    given = [f"--{name.replace('_', '-')}" for name, default in _RECORDED_OPTIONS.items()
+             if getattr(args, name, default) != default]
+    if given:
+        args.parser.error(f"{', '.join(given)}: a regrade grades as the earlier run did (its "
+                          "run.json); leave these out")
+    report = regrade(args.regrade, args.only, args.reason, submissions=args.submissions,
+                     by=args.by, root=args.root, jobs=args.jobs, keep=args.keep_workdirs,
+                     say=say, command=["python", "-m", "instructor", *args.argv])
+    for line in report.lines():
+        say(line)
+    print(report.summary())
+    return EXIT_OK
+
+
+# --- verify ------------------------------------------------------------------------------------
+
+
+def add_verify_command(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``verify OUT [--sample N] [--seed S] [--jobs J] [--root REPO]``."""
+    parser = subparsers.add_parser(
+        "verify",
+        help="grade a sample of a graded batch again and check the scores reproduce",
+        description="Take a sample of the submissions OUT/run.json records, check that each is "
+        "still what was graded (zip sha256, folder digest, commit; a changed one is reported, "
+        "not graded), grade the others again as the run did (stage, options, weights, hidden "
+        "checks, seed) into a temporary folder and compare each score with run.json's and the "
+        "gradebook's. Exit status 0 if all reproduce, 1 otherwise.",
+    )
+    _add_root_option(parser)
+    parser.add_argument("out", type=Path, metavar="OUT", help="the out folder of a grade run")
+    parser.add_argument("--sample", type=int, metavar="N",
+                        help="how many submissions to grade again (default: 5, at most all)")
+    parser.add_argument("--seed", type=int, metavar="S",
+                        help="the seed of the sample's draw (default: a fresh one)")
+    parser.add_argument("--jobs", type=int, default=2, metavar="J",
+                        help="submissions graded side by side (default 2)")
+    parser.set_defaults(handler=run_verify, parser=parser)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """Print the warnings, one line per sampled student, and the summary."""
+    from instructor.grading.verify import verify_run
+
+    if args.sample is not None and args.sample < 1:
+        args.parser.error(f"--sample {args.sample}: give at least 1")
+    report = verify_run(args.out, sample=args.sample, seed=args.seed, root=args.root,
+                        jobs=args.jobs)
+    for line in report.lines():
+        say(line)
+    print(report.summary())
+    return EXIT_OK if report.ok else EXIT_PROBLEMS
 
 
 # --- autograder --------------------------------------------------------------------------------
@@ -636,6 +731,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     add_collect_command,
     add_similarity_command,
     add_export_command,
+    add_verify_command,
 ]
 
 

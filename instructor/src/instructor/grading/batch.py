@@ -10,6 +10,7 @@ say (the jail, the limits, one line per graded submission) goes to ``options.say
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -47,6 +48,9 @@ class BatchOptions:
     hide_command_line: bool = False  # this process's own command line lists the submissions
     say: Callable[[str], None] = print  # where the lines for the staff go
     command: Sequence[str] = ()  # the command line, for the run's record (run.json)
+    # The draw of the checks (default: a fresh secret one); a regrade and ``verify`` give the
+    # recorded run's, so that every student of a stage is graded on the same inputs.
+    seed: int | None = None
     # Called with the results, the kit and the out folder once every submission is graded,
     # while the kit still exists (``grade --similarity`` writes its report so).
     after: Callable[[list[SubmissionResult], Kit, Path], object] | None = None
@@ -65,6 +69,46 @@ def _dependencies(stage: int | None, options: BatchOptions) -> list[str]:
     if options.kit is not None:
         return runtime_dependencies(options.kit / "reference")
     return runtime_dependencies(stage_dir(resolve_root(options.root), stage))
+
+
+def recorded_options(options: BatchOptions, repository: Path | None) -> dict:
+    """What ``run.json`` keeps of ``options`` (paths absolute): enough to grade the same way
+    again (:func:`options_from_record`)."""
+    def absolute(path: Path | None) -> str | None:
+        return None if path is None else os.path.abspath(path)
+
+    run = options.run
+    return {"timeout": run.timeout, "budget": run.budget, "policy": run.policy,
+            "unisolated": run.unisolated, "weights": absolute(options.weights),
+            "select": list(options.select), "hidden": options.hidden,
+            "kit": absolute(options.kit), "root": absolute(repository)}
+
+
+def options_from_record(recorded: dict, *, root: Path | None = None, **changes) -> BatchOptions:
+    """The :class:`BatchOptions` of a recorded run (``run.json``'s ``options``), the monorepo
+    ``root`` if given instead of the recorded one, with ``changes`` (``out``, ``jobs``,
+    ``say``, ``seed``, ...) applied.
+
+    Raises:
+        InstructorError: the record holds no options (written by an older version).
+    """
+    if not recorded:
+        raise InstructorError("the run record holds no grading options (it was written by an "
+                              "older version of the tools): grade the submissions again")
+    run = GradeOptions(timeout=float(recorded["timeout"]), budget=float(recorded["budget"]),
+                       policy=str(recorded["policy"]),
+                       unisolated=bool(recorded.get("unisolated", False)),
+                       keep=bool(changes.pop("keep", False)))
+
+    def path(value: object) -> Path | None:
+        return None if value is None else Path(str(value))
+
+    kit = path(recorded.get("kit"))
+    return BatchOptions(run=run, root=root if root is not None or kit else
+                        path(recorded.get("root")), kit=kit,
+                        weights=path(recorded.get("weights")),
+                        select=list(recorded.get("select", [])),
+                        hidden=bool(recorded.get("hidden", True)), **changes)
 
 
 def grade(submissions: Sequence[Path], stage: int | None, options: BatchOptions) -> Batch:
@@ -97,6 +141,8 @@ def grade(submissions: Sequence[Path], stage: int | None, options: BatchOptions)
             default_weights = kit.weights_file if kit.weights_file.is_file() else None
             # A uid jail must not read the reference stages or the hidden checks either.
             run.private = (root / "stages", root / "instructor" / "hidden_tests")
+        if options.seed is not None and options.seed != kit.seed:
+            kit = kit.draw(options.seed)
         chosen = options.weights or default_weights
         weights = load_weights(chosen)
         stock = default_weights_file(kit.stage)
@@ -115,6 +161,7 @@ def grade(submissions: Sequence[Path], stage: int | None, options: BatchOptions)
                               reference=kit.reference_dir,
                               hidden=kit.hidden_file if kit.hidden else None, weights=chosen,
                               seed=kit.seed, jail=plan.describe())
+        record.options = recorded_options(options, repository)
         reports = Reports(out)  # each submission's reports are written as it finishes
         try:
             if plan.kind == "uid" and options.hide_command_line:

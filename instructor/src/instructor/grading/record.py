@@ -9,8 +9,13 @@ one record (staff only: it names the draw's seed) with
 - ``command``: the command line; ``jail``: how student code was shut in; ``platform``: the
   operating system and Python;
 - ``started`` and ``ended`` (UTC, ISO 8601);
+- ``options``: how it was graded (the limits, the policy, the weights file, the selection,
+  with or without the hidden checks, the kit or the monorepo), so that a regrade or a check of
+  the run (:mod:`~instructor.grading.regrade`, :mod:`~instructor.grading.verify`) grades the
+  same way;
 - ``submissions``: per student, what was graded (``sha256`` of a zip, ``tree-sha256`` of a
-  folder, the ``commit`` a Classroom collection checked out) and the score it got.
+  folder, the ``commit`` a Classroom collection checked out), where it was (``source``, an
+  absolute path) and the score it got.
 
 A digest of a folder (:func:`tree_digest`) hashes each file's path and bytes in sorted order,
 leaving out compiled files and ``.git``; it does not depend on time stamps or on the order a
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -103,10 +109,12 @@ class RunRecord:
     platform: dict = field(default_factory=dict)
     ended: str = ""
     submissions: dict[str, dict] = field(default_factory=dict)
+    options: dict = field(default_factory=dict)
     format: int = RECORD_FORMAT
 
     def add(self, student: str, source: Path, score: float, status: str) -> None:
-        self.submissions[student] = {**digest_of(source), "score": score, "status": status}
+        self.submissions[student] = {**digest_of(source), "source": os.path.abspath(source),
+                                     "score": score, "status": status}
 
     def write(self, out: Path) -> Path:
         path = out / RECORD_FILE
