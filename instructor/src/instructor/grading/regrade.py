@@ -39,8 +39,7 @@ from instructor.course.gradebook import read_gradebook, score_text, unquote
 from instructor.grading.batch import grade, options_from_record
 from instructor.grading.pipeline import student_name
 from instructor.grading.record import RECORD_FILE, RunRecord, digest_of, read_record
-from instructor.grading.reports import write_new_file
-from instructor.grading.safe import file_name, safe_cell
+from instructor.grading.safe import file_name, safe_cell, write_new_file
 from instructor.stages.repo import InstructorError
 
 #: The folder of ``OUT`` that holds one folder per regrade.
