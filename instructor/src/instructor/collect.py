@@ -89,6 +89,19 @@ def parse_date(text: str) -> datetime:
     return parse_time(text, "--before")
 
 
+def read_repository_list(path: Path) -> list[str]:
+    """The repositories of a ``--from`` file: one a line; blank lines and ``#`` comments left out.
+
+    Raises:
+        InstructorError: the file cannot be read.
+    """
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        raise InstructorError(f"--from {path}: {error}") from error
+    return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+
+
 def repository_name(repository: str) -> str:
     """``alice-stage3`` for ``https://github.com/course/alice-stage3.git`` or a folder."""
     name = re.split(r"[/:\\]", repository.rstrip("/").rstrip("\\"))[-1]

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from instructor.course.gradebook import read_gradebook, score_text, unquote
-from instructor.course.roster import Roster
+from instructor.course.roster import Roster, read_roster
 from instructor.grading.safe import safe_cell
+from instructor.stages.repo import InstructorError
 
 LMS = ("canvas", "moodle")
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -111,3 +112,27 @@ def stage_grades(gradebook: Path, roster: Roster) -> tuple[dict[str, float], flo
         else:
             scores[student.id] = float(row.get("score") or 0)
     return scores, top, unknown
+
+
+def export_grades(lms: str, out: Path, roster_file: Path, folders: Mapping[int, str | Path],
+                  titles: Mapping[int, str], say: Callable[[str], None] = print) -> str:
+    """Write the import file of ``lms`` for the grade folders of ``folders`` (stage -> folder);
+    return a one-line summary. Submissions without a roster row are said, not exported.
+
+    Raises:
+        InstructorError: a stage's folder holds no gradebook.csv.
+    """
+    roster = read_roster(roster_file)
+    assignments, grades = [], {}
+    for stage, folder in sorted(folders.items()):
+        gradebook = Path(folder) / "gradebook.csv"
+        if not gradebook.is_file():
+            raise InstructorError(f"--stage {stage}={folder}: no gradebook.csv there")
+        scores, top, unknown = stage_grades(gradebook, roster)
+        grades[stage] = scores
+        assignments.append(Assignment(stage, titles.get(stage, f"Mini-Torch stage {stage}"),
+                                      top))
+        for name in unknown:
+            say(f"stage {stage}: {name}: no roster row, not exported")
+    out.write_text(lms_text(lms, roster, assignments, grades), encoding="utf-8")
+    return f"wrote {out}: {len(roster)} students, {len(assignments)} stage(s) for {lms}"
