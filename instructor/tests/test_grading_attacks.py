@@ -30,9 +30,9 @@ import pytest
 
 from instructor.grading import GradeOptions, grade_batch
 from instructor.grading.jail import probe_bubblewrap
+from instructor.grading.jail.traces import SHARED_FOLDERS
 from instructor.grading.kit import build_kit
 from instructor.grading.pipeline import plan_jails
-from instructor.grading.resources import SHARED_FOLDERS
 from instructor.grading.verdicts import _same
 
 from .conftest import DAEMON_MARKER, REAL_REPO, make_forged, make_release, make_submission

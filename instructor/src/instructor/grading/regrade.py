@@ -148,7 +148,7 @@ def _header(path: Path) -> list[str]:
     return next(csv.reader(io.StringIO(text, newline="")), [])
 
 
-def replace_file(path: Path, text: str) -> None:
+def swap_file(path: Path, text: str) -> None:
     """Write ``text`` into a new file beside ``path`` and rename it over ``path`` (one step: a
     reader sees the old file or the new one, never half of one; a link at ``path`` is replaced,
     not followed)."""
@@ -352,9 +352,9 @@ def _merge(out: Path, folder: Path, students: Sequence[str]) -> None:
     own = own_gradebook(out)
     for path in {own, gradebook}:
         _copy_new(path, replaced / path.name)
-    replace_file(own, _csv_text(_header(own), merged_rows(read_gradebook(own), new_rows)))
+    swap_file(own, _csv_text(_header(own), merged_rows(read_gradebook(own), new_rows)))
     if own != gradebook and _is_term_gradebook(_header(gradebook)):
-        replace_file(gradebook, _csv_text(_header(gradebook), regraded_term_rows(
+        swap_file(gradebook, _csv_text(_header(gradebook), regraded_term_rows(
             read_gradebook(gradebook), new_rows)))
     for student in students:
         name = file_name(student)

@@ -21,7 +21,7 @@ once):
     shut by permissions: :func:`choose_jail` refuses when that uid can read the kit or the
     reference. Every process of the uid is killed when a worker stops, and after the
     submission everything of the uid in the machine's shared folders is removed
-    (:func:`instructor.grading.resources.sweep_uid_traces`).
+    (:func:`instructor.grading.jail.traces.sweep_uid_traces`).
 ``none`` (macOS, Windows, Linux without either)
     no isolation at all: :func:`choose_jail` refuses unless told ``unisolated=True``, and every
     report then says so on its first line.

@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 from instructor.grading.jail.plan import ADDRESS_SPACE, FILE_SIZE, OPEN_FILES, Jail
-from instructor.grading.resources import sweep_uid_traces, uid_of
+from instructor.grading.jail.traces import sweep_uid_traces
+from instructor.grading.resources import uid_of
 
 try:
     import resource
