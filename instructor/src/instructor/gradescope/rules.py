@@ -74,10 +74,10 @@ def build_rules(stage: int, *, term: Path | None = None, extensions: Path | None
         return GradescopeRules(stage, LatePolicy(), max_submissions=max_submissions)
     deadlines = read_term(term, extensions)
     own: dict[str, datetime] = {}
+    ids = {row.id: row for row in roster.students} if roster is not None else {}
     for (student, extended_stage), when in deadlines.extensions.items():
         if extended_stage != stage:
             continue
-        ids = {row.id: row for row in roster.students} if roster is not None else {}
         row = ids.get(student)
         if row is None:
             raise InstructorError(f"{extensions}: student {student!r} is not in the roster; "
